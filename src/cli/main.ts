@@ -1,0 +1,32 @@
+#!/usr/bin/env node
+import { runDemo } from './demo.js'
+
+/**
+ * `llmobs-ts <command>`. Commands are added as their pieces land: `demo` (the main job run by
+ * `npm start`), `agent` (the embedded local agent).
+ */
+const USAGE = `usage: llmobs-ts <command> [options]
+
+commands:
+  demo [--once] [--sample-rate r]   run the sample app against a local sink and print what was sent
+`
+
+async function main (argv: string[]): Promise<number> {
+  const [command, ...rest] = argv
+  switch (command) {
+    case 'demo': return runDemo(rest)
+    case undefined:
+    case '-h':
+    case '--help':
+      process.stdout.write(USAGE)
+      return command === undefined ? 1 : 0
+    default:
+      process.stderr.write(`llmobs-ts: unknown command "${command}"\n${USAGE}`)
+      return 2
+  }
+}
+
+main(process.argv.slice(2)).then((code) => { process.exitCode = code }, (err: unknown) => {
+  process.stderr.write(`llmobs-ts: ${err instanceof Error ? err.stack ?? err.message : String(err)}\n`)
+  process.exitCode = 1
+})

@@ -1,0 +1,34 @@
+/**
+ * Every default in one table, with units and the reason. The README's configuration table is
+ * checked against src/config/env_registry.ts, which points here.
+ */
+export const DEFAULTS = {
+  agentUrl: 'http://127.0.0.1:8126',
+  apiVersion: 'v0.4' as 'v0.4' | 'v0.5',
+  /** Traces are batched for a second: cheap for the app, fresh enough for the UI. */
+  traceFlushIntervalMs: 1000,
+  /** Encoded bytes buffered or in flight before new chunks are dropped (and counted). */
+  traceBufferCapBytes: 16 * 1024 * 1024,
+  /** One payload at most; the Agent accepts 25 MiB, we stay far below so a 413 is rare. */
+  tracePayloadMaxBytes: 8 * 1024 * 1024,
+  traceRequestTimeoutMs: 10_000,
+  /** Finished spans of one open trace that force a partial flush (bounds memory of long traces). */
+  partialFlushMinSpans: 300,
+  /** Rule-based sampling decisions per second (keeps only; agent rates are not limited). */
+  rateLimit: 100,
+  /** `tracer.shutdown()` waits at most this long for the agent. */
+  shutdownTimeoutMs: 10_000,
+  /**
+   * On natural exit (`beforeExit`) the flush holds the process at most this long: long enough
+   * for a healthy agent, short enough that a dead one does not visibly hang the exit.
+   */
+  exitFlushTimeoutMs: 5000,
+  retry: {
+    maxAttempts: 5,
+    /** Full jitter: each wait is uniform in [0, min(max, base * 2^attempt)]. */
+    baseDelayMs: 100,
+    maxDelayMs: 5000,
+    /** Per payload, all attempts and waits included; a Retry-After past it ends the retries. */
+    deadlineMs: 30_000,
+  },
+} as const

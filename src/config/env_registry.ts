@@ -1,0 +1,27 @@
+/**
+ * Every environment variable the package reads, with its type and default. The README's
+ * configuration table lists exactly these (a test checks it).
+ */
+export interface EnvVar {
+  name: string
+  type: 'string' | 'boolean' | 'integer' | 'number' | 'url' | 'json' | 'enum'
+  default: string
+  option: string
+  description: string
+}
+
+export const ENV_VARS: readonly EnvVar[] = [
+  { name: 'DD_SERVICE', type: 'string', default: 'name in ./package.json, else `node`', option: 'service', description: 'Service name on every span.' },
+  { name: 'DD_ENV', type: 'string', default: '(none)', option: 'env', description: 'Environment tag; also selects the agent sampling rate.' },
+  { name: 'DD_VERSION', type: 'string', default: '(none)', option: 'version', description: 'Application version tag.' },
+  { name: 'DD_TRACE_ENABLED', type: 'boolean', default: 'true', option: 'enabled', description: 'When false, spans are created but no APM payload is sent.' },
+  { name: 'DD_TRACE_DEBUG', type: 'boolean', default: 'false', option: 'debug', description: 'Diagnostics logging to stderr.' },
+  { name: 'DD_TRACE_API_VERSION', type: 'enum', default: 'v0.4', option: 'apiVersion', description: '`v0.4` or `v0.5` trace payloads (LLM Observability forces v0.4).' },
+  { name: 'DD_TRACE_AGENT_URL', type: 'url', default: 'http://127.0.0.1:8126', option: 'url', description: 'Agent URL, `http://host:port` or `unix:///path.sock`.' },
+  { name: 'DD_AGENT_HOST', type: 'string', default: '127.0.0.1', option: '—', description: 'Agent host when DD_TRACE_AGENT_URL is unset.' },
+  { name: 'DD_TRACE_AGENT_PORT', type: 'integer', default: '8126', option: '—', description: 'Agent port when DD_TRACE_AGENT_URL is unset.' },
+  { name: 'DD_TRACE_SAMPLING_RULES', type: 'json', default: '[]', option: 'samplingRules', description: 'JSON array of `{sample_rate, service?, name?, resource?, tags?}`; globs `*` and `?`.' },
+  { name: 'DD_TRACE_RATE_LIMIT', type: 'number', default: '100', option: 'rateLimit', description: 'Rule-kept traces per second; negative means unlimited.' },
+  { name: 'DD_TRACE_PARTIAL_FLUSH_MIN_SPANS', type: 'integer', default: '300', option: 'partialFlushMinSpans', description: 'Finished spans of an open trace that trigger a partial flush.' },
+  { name: 'DD_TRACE_FLUSH_INTERVAL', type: 'integer', default: '1000', option: 'flushIntervalMs', description: 'Milliseconds between trace payloads.' },
+]

@@ -1,0 +1,127 @@
+import { readFileSync } from 'node:fs'
+import { join } from 'node:path'
+import { DEFAULTS } from './defaults.js'
+import { invalid, parseBool, parseEnum, parseNumber, parseString, type Raw } from './parse.js'
+import { parseSamplingRules, type SamplingRule } from '../sampling/rules.js'
+
+/** Options accepted by `tracer.init()`. Each one overrides its environment variable. */
+export interface TracerOptions {
+  service?: string
+  env?: string
+  version?: string
+  /** `http://host:port` or `unix:///path/to/socket`. */
+  url?: string
+  enabled?: boolean
+  debug?: boolean
+  apiVersion?: 'v0.4' | 'v0.5'
+  /** Array of rules, or the JSON text of `DD_TRACE_SAMPLING_RULES`. */
+  samplingRules?: unknown
+  rateLimit?: number
+  partialFlushMinSpans?: number
+  flushIntervalMs?: number
+}
+
+export type AgentEndpoint =
+  | { kind: 'http', origin: string, host: string, port: number }
+  | { kind: 'unix', socketPath: string, origin: string }
+
+export interface TracerConfig {
+  service: string
+  env: string | undefined
+  version: string | undefined
+  enabled: boolean
+  debug: boolean
+  apiVersion: 'v0.4' | 'v0.5'
+  /** Whether apiVersion was chosen explicitly (LLMObs warns only then when it forces v0.4). */
+  apiVersionExplicit: boolean
+  agent: AgentEndpoint
+  samplingRules: SamplingRule[]
+  rateLimit: number
+  partialFlushMinSpans: number
+  flushIntervalMs: number
+}
+
+type Env = Record<string, string | undefined>
+
+export function resolveTracerConfig (opts: TracerOptions = {}, env: Env = process.env): TracerConfig {
+  const pick = (option: Raw, name: string): [Raw, string] =>
+    option !== undefined && option !== null ? [option, `option ${optionName(name)}`] : [env[name], name]
+
+  const [apiRaw, apiName] = pick(opts.apiVersion, 'DD_TRACE_API_VERSION')
+  const apiVersion = parseEnum(apiName, apiRaw, ['v0.4', 'v0.5'] as const, DEFAULTS.apiVersion)
+
+  let samplingRules: SamplingRule[] = []
+  const rulesSource = opts.samplingRules ?? env.DD_TRACE_SAMPLING_RULES
+  if (rulesSource !== undefined && rulesSource !== '') {
+    const parsed = parseSamplingRules(rulesSource)
+    if (parsed.error !== undefined) invalid(opts.samplingRules !== undefined ? 'option samplingRules' : 'DD_TRACE_SAMPLING_RULES', rulesSource, parsed.error, 'no rules')
+    else samplingRules = parsed.rules
+  }
+
+  return {
+    service: parseString(opts.service) ?? parseString(env.DD_SERVICE) ?? defaultServiceName(),
+    env: parseString(opts.env) ?? parseString(env.DD_ENV),
+    version: parseString(opts.version) ?? parseString(env.DD_VERSION),
+    enabled: parseBool(...swap(pick(opts.enabled, 'DD_TRACE_ENABLED')), true),
+    debug: parseBool(...swap(pick(opts.debug, 'DD_TRACE_DEBUG')), false),
+    apiVersion,
+    apiVersionExplicit: apiRaw !== undefined && apiRaw !== null && apiRaw !== '',
+    agent: resolveAgent(opts.url, env),
+    samplingRules,
+    rateLimit: parseNumber(...swap(pick(opts.rateLimit, 'DD_TRACE_RATE_LIMIT')), DEFAULTS.rateLimit),
+    partialFlushMinSpans: parseNumber(...swap(pick(opts.partialFlushMinSpans, 'DD_TRACE_PARTIAL_FLUSH_MIN_SPANS')), DEFAULTS.partialFlushMinSpans, { min: 1, integer: true }),
+    flushIntervalMs: parseNumber(...swap(pick(opts.flushIntervalMs, 'DD_TRACE_FLUSH_INTERVAL')), DEFAULTS.traceFlushIntervalMs, { min: 1, max: 60_000, integer: true }),
+  }
+}
+
+function swap ([raw, name]: [Raw, string]): [string, Raw] { return [name, raw] }
+
+function optionName (envName: string): string {
+  return {
+    DD_TRACE_API_VERSION: 'apiVersion',
+    DD_TRACE_ENABLED: 'enabled',
+    DD_TRACE_DEBUG: 'debug',
+    DD_TRACE_RATE_LIMIT: 'rateLimit',
+    DD_TRACE_PARTIAL_FLUSH_MIN_SPANS: 'partialFlushMinSpans',
+    DD_TRACE_FLUSH_INTERVAL: 'flushIntervalMs',
+  }[envName] ?? envName
+}
+
+export function resolveAgent (url: string | undefined, env: Env): AgentEndpoint {
+  const fallback = parseAgentUrl(DEFAULTS.agentUrl) as AgentEndpoint
+  const explicit = parseString(url) ?? parseString(env.DD_TRACE_AGENT_URL)
+  if (explicit !== undefined) {
+    const parsed = parseAgentUrl(explicit)
+    if (parsed !== undefined) return parsed
+    invalid(url !== undefined ? 'option url' : 'DD_TRACE_AGENT_URL', explicit, 'expected http://host:port or unix:///path', DEFAULTS.agentUrl)
+    return fallback
+  }
+  const host = parseString(env.DD_AGENT_HOST) ?? '127.0.0.1'
+  const port = parseNumber('DD_TRACE_AGENT_PORT', env.DD_TRACE_AGENT_PORT, 8126, { min: 1, max: 65535, integer: true })
+  const bracketed = host.includes(':') && !host.startsWith('[') ? `[${host}]` : host
+  return parseAgentUrl(`http://${bracketed}:${port}`) ?? fallback
+}
+
+export function parseAgentUrl (text: string): AgentEndpoint | undefined {
+  let u: URL
+  try { u = new URL(text) } catch { return undefined }
+  if (u.protocol === 'unix:') {
+    const socketPath = decodeURIComponent(u.pathname)
+    return socketPath === '' ? undefined : { kind: 'unix', socketPath, origin: 'http://localhost' }
+  }
+  if (u.protocol !== 'http:' && u.protocol !== 'https:') return undefined
+  if (u.hostname === '') return undefined
+  const port = u.port !== '' ? Number(u.port) : (u.protocol === 'https:' ? 443 : 80)
+  return { kind: 'http', origin: `${u.protocol}//${u.host}`, host: u.hostname.replace(/^\[|\]$/g, ''), port }
+}
+
+let cachedServiceName: string | undefined
+function defaultServiceName (): string {
+  if (cachedServiceName !== undefined) return cachedServiceName
+  cachedServiceName = 'node'
+  try {
+    const pkg = JSON.parse(readFileSync(join(process.cwd(), 'package.json'), 'utf8')) as { name?: unknown }
+    if (typeof pkg.name === 'string' && pkg.name !== '') cachedServiceName = pkg.name
+  } catch { /* no package.json: keep the generic name */ }
+  return cachedServiceName
+}

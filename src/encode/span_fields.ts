@@ -1,0 +1,85 @@
+import { log } from '../diag/logger.js'
+import type { EncodeStats } from './encode_stats.js'
+import type { MsgpackWriter } from './msgpack_writer.js'
+
+/**
+ * Span field helpers shared by the v0.4 and v0.5 encoders. SpanData's types promise hex ids,
+ * string meta and numeric metrics, but JS callers can break that at runtime, and the Agent
+ * rejects the whole payload (HTTP 400) when one meta value is not a str/bin/nil or one metric is
+ * not an int/uint/float64. So each field is checked with one cheap `typeof` and repaired on the
+ * rare slow path, counted in `stats.fieldsRepaired` and warned once.
+ */
+
+const HEX = new Int8Array(128).fill(-1)
+for (let i = 0; i < 10; i++) HEX[48 + i] = i
+for (let i = 0; i < 6; i++) { HEX[65 + i] = 10 + i; HEX[97 + i] = 10 + i }
+
+/**
+ * Writes a hex id as uint64 (0xcf) without BigInt. Up to 16 hex digits are read as the number
+ * they spell; a longer id (a 32-char 128-bit trace id) contributes its low 64 bits. Anything else
+ * is sent as 0, which the Agent treats as a missing id.
+ */
+export function writeHexId (out: MsgpackWriter, id: unknown, stats: EncodeStats): void {
+  if (typeof id === 'string') {
+    const n = id.length
+    if (n > 0 && n <= 32) {
+      const split = n > 8 ? n - 8 : 0
+      let hi = 0
+      let lo = 0
+      let i = n > 16 ? n - 16 : 0
+      for (; i < split; i++) {
+        const c = id.charCodeAt(i)
+        const d = c < 128 ? HEX[c] : -1
+        if (d < 0) break
+        hi = hi * 16 + d
+      }
+      for (; i < n; i++) {
+        const c = id.charCodeAt(i)
+        const d = c < 128 ? HEX[c] : -1
+        if (d < 0) break
+        lo = lo * 16 + d
+      }
+      if (i === n) { out.writeUint64Halves(hi, lo); return }
+    }
+  }
+  repaired(stats, 'id', 'a span id or trace id is not a hex string; sent as 0')
+  out.writeUint64Halves(0, 0)
+}
+
+/** A string field (service, name, resource, type) as a string; non-strings are stringified. */
+export function stringField (v: unknown, stats: EncodeStats): string {
+  if (typeof v === 'string') return v
+  repaired(stats, 'string', 'a span name, service, resource or type is not a string; sent as String(value)')
+  return v === undefined || v === null ? '' : safeString(v)
+}
+
+/** A meta value that is not a string: its String() form, or undefined to leave the entry out. */
+export function coerceMetaValue (v: unknown, stats: EncodeStats): string | undefined {
+  repaired(stats, 'meta', 'a span meta value is not a string; sent as String(value) (undefined/null left out)')
+  return v === undefined || v === null ? undefined : safeString(v)
+}
+
+/** Notes a metric left out because it is not a finite number (the Agent takes no NaN/strings). */
+export function skippedMetric (stats: EncodeStats): void {
+  repaired(stats, 'metric', 'a span metric is not a finite number; left out')
+}
+
+/** The duration as a non-negative integer of nanoseconds (the Agent's normalizer zeroes negatives). */
+export function durationField (v: unknown, stats: EncodeStats): number {
+  if (typeof v === 'number' && v >= 0 && v <= Number.MAX_SAFE_INTEGER) return Math.floor(v)
+  repaired(stats, 'duration', 'a span duration is not a non-negative number of nanoseconds; sent as 0')
+  return 0
+}
+
+function safeString (v: unknown): string {
+  try {
+    return String(v)
+  } catch {
+    return ''
+  }
+}
+
+function repaired (stats: EncodeStats, what: string, message: string): void {
+  stats.fieldsRepaired++
+  log.warnOnce(`encode.span:${what}`, `${message} (further ones are counted silently)`)
+}

@@ -1,0 +1,21 @@
+import type { Chunk } from '../trace/trace_state.js'
+
+/** Why chunks did not reach the agent. */
+export type TraceFailureReason =
+  | 'buffer_full'      // buffered + in-flight bytes at the cap
+  | 'encoding_error'   // the chunk could not be encoded (e.g. larger than the encoder cap)
+  | 'too_large'        // 413 for a single chunk
+  | 'refused'          // other 4xx
+  | 'retries_exhausted' // network errors / 429 / 5xx past the retry budget
+  | 'shutdown'         // the writer was shut down before the chunk could be sent
+
+/**
+ * What happened to a set of chunks handed to the trace writer. Every chunk appended is reported
+ * exactly once, acknowledged or failed: the LLMObs ledger relies on that to release or rescue
+ * the events riding on them.
+ */
+export type PayloadFate =
+  | { acknowledged: true, chunks: Chunk[], status: number }
+  | { acknowledged: false, chunks: Chunk[], reason: TraceFailureReason, detail: string, status?: number }
+
+export type FateListener = (fate: PayloadFate) => void

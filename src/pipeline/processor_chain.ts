@@ -1,0 +1,95 @@
+import { log } from '../diag/logger.js'
+import type { SpanData } from '../trace/span_data.js'
+import type { Chunk } from '../trace/trace_state.js'
+
+/** One stage of the chain: returns the (possibly changed) chunk, or null to drop it. */
+export interface ChunkProcessor {
+  readonly name: string
+  process (chunk: Chunk): Chunk | null
+}
+
+/**
+ * An APM-level filter supplied by the user. Return the spans to keep (the same array, edited, is
+ * fine), or null to drop the whole chunk from APM. LLM Observability events on a dropped chunk
+ * are still delivered: the drop is reported and the LLMObs ledger rescues them.
+ */
+export type UserProcessor = (spans: SpanData[]) => SpanData[] | null | undefined | void
+
+export type DropReason = 'user_processor'
+export type ChunkDropListener = (chunk: Chunk, reason: DropReason) => void
+
+/**
+ * The fixed order matters and mirrors dd-trace-py: user filters first (they may drop), then the
+ * sampling decision, then the LLMObs rescue (it needs the decision), then trace-level tags.
+ */
+export class ProcessorChain {
+  private readonly user: UserProcessor[] = []
+  private llmobs: ChunkProcessor | undefined
+  private readonly dropListeners: ChunkDropListener[] = []
+
+  constructor (
+    private readonly sampling: ChunkProcessor,
+    private readonly tags: ChunkProcessor,
+    private readonly sink: (chunk: Chunk) => void,
+  ) {}
+
+  addUserProcessor (fn: UserProcessor): void {
+    if (typeof fn !== 'function') {
+      log.warnOnce('chain.user.type', 'tracer.addProcessor() needs a function; ignored')
+      return
+    }
+    this.user.push(fn)
+  }
+
+  /** The LLMObs slot: empty unless LLM Observability is enabled. */
+  setLlmobsProcessor (p: ChunkProcessor | undefined): void { this.llmobs = p }
+
+  onChunkDropped (listener: ChunkDropListener): () => void {
+    this.dropListeners.push(listener)
+    return () => {
+      const i = this.dropListeners.indexOf(listener)
+      if (i >= 0) this.dropListeners.splice(i, 1)
+    }
+  }
+
+  process (chunk: Chunk): void {
+    for (let i = 0; i < this.user.length; i++) {
+      let out: SpanData[] | null | undefined | void
+      try {
+        out = this.user[i](chunk.spans)
+      } catch (err) {
+        log.internalError('user processor (skipped)', err)
+        continue
+      }
+      if (out === null || (Array.isArray(out) && out.length === 0)) {
+        this.reportDrop(chunk, 'user_processor')
+        return
+      }
+      if (Array.isArray(out)) chunk = { trace: chunk.trace, spans: out }
+    }
+    chunk = this.run(this.sampling, chunk)
+    if (this.llmobs !== undefined) chunk = this.run(this.llmobs, chunk)
+    chunk = this.run(this.tags, chunk)
+    try {
+      this.sink(chunk)
+    } catch (err) {
+      log.internalError('chain.sink', err)
+    }
+  }
+
+  /** Built-in stages cannot drop; one that throws is logged and skipped so the trace still ships. */
+  private run (p: ChunkProcessor, chunk: Chunk): Chunk {
+    try {
+      return p.process(chunk) ?? chunk
+    } catch (err) {
+      log.internalError(`processor ${p.name} (skipped)`, err)
+      return chunk
+    }
+  }
+
+  private reportDrop (chunk: Chunk, reason: DropReason): void {
+    for (const l of this.dropListeners) {
+      try { l(chunk, reason) } catch (err) { log.internalError('chain.dropListener', err) }
+    }
+  }
+}

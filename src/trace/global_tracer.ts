@@ -1,0 +1,67 @@
+import type { TracerOptions } from '../config/tracer_config.js'
+import { log } from '../diag/logger.js'
+import type { UserProcessor } from '../pipeline/processor_chain.js'
+import type { Span } from './span.js'
+import type { SpanContext } from './span_context.js'
+import { Tracer, type SpanOptions } from './tracer.js'
+
+let core: Tracer | undefined
+
+/** The process-wide tracer core, created from the environment on first use if `init` was not called. */
+export function getTracer (): Tracer {
+  if (core === undefined) core = new Tracer()
+  return core
+}
+
+/** True once the core exists (LLM Observability checks whether it must create it). */
+export function hasTracer (): boolean { return core !== undefined }
+
+/**
+ * The `tracer` users import. Works before `init()` (configured from the environment then);
+ * `init()` after the first span warns and keeps the existing configuration.
+ */
+export class GlobalTracer {
+  /** @example tracer.init({ service: 'checkout', env: 'prod' }) */
+  init (options: TracerOptions = {}): this {
+    if (core !== undefined) {
+      log.warnOnce('tracer.init.twice', 'tracer.init() called after the tracer was already in use; the new options are ignored')
+      return this
+    }
+    core = new Tracer(options)
+    return this
+  }
+
+  trace<T> (name: string, options: SpanOptions | ((span: Span) => T), fn?: (span: Span) => T): T {
+    return getTracer().trace(name, options, fn)
+  }
+
+  startSpan (name: string, options?: SpanOptions): Span {
+    return getTracer().startSpan(name, options)
+  }
+
+  activeSpan (): Span | undefined {
+    return core?.activeSpan()
+  }
+
+  inject (spanOrContext: Span | SpanContext | undefined, carrier: unknown): void {
+    getTracer().inject(spanOrContext, carrier)
+  }
+
+  extract (carrier: unknown): SpanContext | null {
+    return getTracer().extract(carrier)
+  }
+
+  addProcessor (fn: UserProcessor): void {
+    getTracer().addProcessor(fn)
+  }
+
+  flush (): Promise<void> {
+    return core?.flush() ?? Promise.resolve()
+  }
+
+  shutdown (timeoutMs?: number): Promise<void> {
+    return core?.shutdown(timeoutMs) ?? Promise.resolve()
+  }
+}
+
+export const tracer = new GlobalTracer()

@@ -1,0 +1,199 @@
+import { log, describeError } from '../diag/logger.js'
+import { applyManualDecision } from '../sampling/manual.js'
+import { epochNsecOf, epochSecOf, monotonicFromEpochMs, monotonicNs } from './clock.js'
+import { SpanContext } from './span_context.js'
+import type { SpanData } from './span_data.js'
+import type { TraceState } from './trace_state.js'
+
+/** Receives every span exactly once, when it finishes (the aggregator). */
+export interface SpanSink {
+  onSpanFinish (span: Span): void
+}
+
+export type TagValue = string | number | boolean | bigint | null | undefined | object
+
+/**
+ * A unit of work. Public fields are the wire shape (SpanData) so encoders read them directly;
+ * mutators refuse politely once the span has finished (the chunk may already be encoded).
+ */
+export class Span implements SpanData {
+  traceId: string
+  spanId: string
+  parentId: string
+  name: string
+  service: string
+  resource: string
+  type: string
+  startSec: number
+  startNsec: number
+  duration = 0
+  error: 0 | 1 = 0
+  meta: Record<string, string> = {}
+  metrics: Record<string, number> = {}
+  metaStruct: Record<string, unknown> | undefined = undefined
+
+  /** Shared per-trace state (ids, sampling, aggregation). */
+  readonly trace: TraceState
+  private readonly startMono: number
+  private finished = false
+  private readonly sink: SpanSink
+  private ctx: SpanContext | undefined
+
+  constructor (sink: SpanSink, trace: TraceState, spanId: string, parentId: string, name: string, service: string, resource: string, type: string, startMono: number | undefined) {
+    this.sink = sink
+    this.trace = trace
+    this.traceId = trace.traceIdLow
+    this.spanId = spanId
+    this.parentId = parentId
+    this.name = name
+    this.service = service
+    this.resource = resource
+    this.type = type
+    this.startMono = startMono ?? monotonicNs()
+    this.startSec = epochSecOf(this.startMono)
+    this.startNsec = epochNsecOf(this.startMono)
+    trace.open++
+  }
+
+  get isFinished (): boolean { return this.finished }
+
+  context (): SpanContext {
+    if (this.ctx === undefined) this.ctx = new SpanContext(this.trace, this.spanId, false)
+    return this.ctx
+  }
+
+  setTag (key: string, value: TagValue): this {
+    if (this.refuseAfterFinish('setTag')) return this
+    if (typeof key !== 'string' || key === '') {
+      log.warnOnce('span.setTag.key', 'span.setTag() needs a non-empty string key; ignored')
+      return this
+    }
+    switch (key) {
+      case 'service.name': if (typeof value === 'string' && value !== '') this.service = value; return this
+      case 'resource.name': if (typeof value === 'string' && value !== '') this.resource = value; return this
+      case 'span.type': if (typeof value === 'string') this.type = value; return this
+      case 'manual.keep': if (value !== false) this.keep(); return this
+      case 'manual.drop': if (value !== false) this.drop(); return this
+      case 'error':
+        if (value instanceof Error) this.setError(value)
+        else if (value === true || value === 1) this.error = 1
+        else if (value === false || value === 0) this.error = 0
+        return this
+    }
+    this.writeTag(key, value)
+    return this
+  }
+
+  addTags (tags: Record<string, TagValue>): this {
+    if (this.refuseAfterFinish('addTags')) return this
+    if (tags === null || typeof tags !== 'object') {
+      log.warnOnce('span.addTags.arg', 'span.addTags() needs an object; ignored')
+      return this
+    }
+    for (const key of Object.keys(tags)) this.setTag(key, tags[key])
+    return this
+  }
+
+  /**
+   * Attaches a structured document sent as its own msgpack document (meta_struct), e.g.
+   * LLM Observability's `_llmobs`. Passing undefined removes it.
+   */
+  setMetaStruct (key: string, value: unknown): this {
+    if (this.refuseAfterFinish('setMetaStruct')) return this
+    this.writeMetaStruct(key, value)
+    return this
+  }
+
+  /**
+   * Pipeline-internal: the LLMObs rescue must tag and scrub a span that has already finished,
+   * before it is encoded. Not for user code.
+   */
+  writeMetaStruct (key: string, value: unknown): void {
+    if (value === undefined) {
+      if (this.metaStruct !== undefined) {
+        delete this.metaStruct[key]
+        if (Object.keys(this.metaStruct).length === 0) this.metaStruct = undefined
+      }
+      return
+    }
+    if (this.metaStruct === undefined) this.metaStruct = {}
+    this.metaStruct[key] = value
+  }
+
+  setError (err: unknown): this {
+    if (this.refuseAfterFinish('setError')) return this
+    this.error = 1
+    if (err instanceof Error) {
+      this.meta['error.message'] = String(err.message)
+      this.meta['error.type'] = err.name !== 'Error' ? err.name : (err.constructor?.name ?? 'Error')
+      if (typeof err.stack === 'string') this.meta['error.stack'] = err.stack
+    } else if (err !== undefined && err !== null) {
+      this.meta['error.message'] = describeError(err)
+      this.meta['error.type'] = typeof err
+    }
+    return this
+  }
+
+  /** Keeps the whole trace (USER_KEEP), overriding sampling. */
+  keep (): this {
+    applyManualDecision(this.trace, true)
+    return this
+  }
+
+  /** Drops the whole trace from APM (USER_REJECT). LLM Observability events are still delivered. */
+  drop (): this {
+    applyManualDecision(this.trace, false)
+    return this
+  }
+
+  /** Ends the span; `endTime` in epoch milliseconds. Finishing twice warns and does nothing. */
+  finish (endTime?: number): void {
+    if (this.finished) {
+      log.warnOnce('span.finish.twice', `span "${this.name}" finished more than once; later calls ignored`)
+      return
+    }
+    this.finished = true
+    const end = typeof endTime === 'number' && Number.isFinite(endTime)
+      ? monotonicFromEpochMs(endTime)
+      : monotonicNs()
+    this.duration = end > this.startMono ? end - this.startMono : 0
+    try {
+      this.sink.onSpanFinish(this)
+    } catch (err) {
+      log.internalError('span.finish', err)
+    }
+  }
+
+  private writeTag (key: string, value: TagValue): void {
+    switch (typeof value) {
+      case 'string': this.meta[key] = value; return
+      case 'number':
+        if (Number.isFinite(value)) this.metrics[key] = value
+        else this.meta[key] = String(value)
+        return
+      case 'boolean': this.meta[key] = value ? 'true' : 'false'; return
+      case 'bigint': this.meta[key] = value.toString(); return
+      case 'undefined': return
+      case 'object':
+        if (value === null) return
+        this.meta[key] = stringifyTag(value)
+        return
+      default:
+        log.warnOnce('span.setTag.type', `span.setTag("${key}") got a ${typeof value}; ignored`)
+    }
+  }
+
+  private refuseAfterFinish (what: string): boolean {
+    if (!this.finished) return false
+    log.warnOnce(`span.${what}.finished`, `span.${what}() called on a finished span; ignored`)
+    return true
+  }
+}
+
+function stringifyTag (value: object): string {
+  try {
+    return JSON.stringify(value, (_k, v: unknown) => typeof v === 'bigint' ? v.toString() : v) ?? String(value)
+  } catch {
+    return '[unserializable]'
+  }
+}

@@ -1,0 +1,269 @@
+import { DEFAULTS } from '../config/defaults.js'
+import { resolveTracerConfig, type TracerConfig, type TracerOptions } from '../config/tracer_config.js'
+import { log } from '../diag/logger.js'
+import { TraceWriter } from '../export/trace_writer.js'
+import { SpanAggregator } from '../pipeline/aggregator.js'
+import { ProcessorChain, type UserProcessor } from '../pipeline/processor_chain.js'
+import { SamplingProcessor } from '../pipeline/sampling_processor.js'
+import { TagsProcessor } from '../pipeline/tags_processor.js'
+import { PrioritySampler } from '../sampling/priority_sampler.js'
+import { HttpTransport } from '../transport/http_transport.js'
+import { RetryingTransport } from '../transport/retrying_transport.js'
+import { epochSecOf, monotonicFromEpochMs, monotonicNs } from './clock.js'
+import { spanStorage } from './context_storage.js'
+import { randomId64, traceIdHigh } from './ids.js'
+import { extract as extractHeaders, inject as injectHeaders } from './propagation/propagator.js'
+import { Span, type SpanSink, type TagValue } from './span.js'
+import { SpanContext } from './span_context.js'
+import { ZERO_ID } from './span_data.js'
+import { newTraceState, type Chunk, type TraceState } from './trace_state.js'
+
+export interface SpanOptions {
+  resource?: string
+  type?: string
+  service?: string
+  tags?: Record<string, TagValue>
+  /** Parent span or context; `null` starts a new trace even inside an active span. */
+  childOf?: Span | SpanContext | null
+  /** Start time in epoch milliseconds (defaults to now). */
+  startTime?: number
+}
+
+/** Called for every span at finish, before it is aggregated (LLM Observability builds events here). */
+export type FinishHook = (span: Span) => void
+
+/**
+ * The tracer core: creates spans, keeps the active one in async context, and runs finished
+ * traces through aggregation → processors → writer. One instance per configuration; the
+ * package's `tracer` export is a lazily initialised singleton of it.
+ */
+export class Tracer implements SpanSink {
+  readonly config: TracerConfig
+  readonly sampler: PrioritySampler
+  readonly chain: ProcessorChain
+  /** Undefined when tracing export is disabled (`DD_TRACE_ENABLED=false`). */
+  readonly writer: TraceWriter | undefined
+  private readonly aggregator: SpanAggregator
+  private readonly transport: HttpTransport | undefined
+  private readonly finishHooks: FinishHook[] = []
+  private shutdownPromise: Promise<void> | undefined
+  private readonly exitHandler: () => void
+
+  constructor (options: TracerOptions = {}) {
+    this.config = resolveTracerConfig(options)
+    if (this.config.debug) log.configure({ debug: true })
+    this.sampler = new PrioritySampler({ rules: this.config.samplingRules, rateLimit: this.config.rateLimit })
+    if (this.config.enabled) {
+      this.transport = new HttpTransport(this.config.agent)
+      this.writer = new TraceWriter({
+        transport: new RetryingTransport(this.transport, DEFAULTS.retry),
+        apiVersion: this.config.apiVersion,
+        flushIntervalMs: this.config.flushIntervalMs,
+        bufferCapBytes: DEFAULTS.traceBufferCapBytes,
+        payloadMaxBytes: DEFAULTS.tracePayloadMaxBytes,
+        requestTimeoutMs: DEFAULTS.traceRequestTimeoutMs,
+        onRates: (rates) => this.sampler.updateAgentRates(rates),
+      })
+    }
+    const writer = this.writer
+    this.chain = new ProcessorChain(
+      new SamplingProcessor(this.sampler, this.config.env),
+      new TagsProcessor(),
+      writer !== undefined ? (chunk) => writer.append(chunk) : () => {},
+    )
+    this.aggregator = new SpanAggregator(this.config.partialFlushMinSpans, (chunk: Chunk) => this.chain.process(chunk))
+    // Natural exit: the loop emptied with chunks still buffered. Flushing re-arms the loop once;
+    // once nothing is pending the handler does nothing, so it cannot keep the process alive.
+    this.exitHandler = () => {
+      if (this.shutdownPromise === undefined && (this.aggregator.waitingTraces > 0 || this.writer?.hasPending === true)) void this.flush(DEFAULTS.exitFlushTimeoutMs)
+    }
+    process.on('beforeExit', this.exitHandler)
+  }
+
+  /**
+   * Runs `fn` inside a new active span and finishes it when `fn` returns, throws, or its promise
+   * settles. Errors are recorded on the span and re-thrown unchanged.
+   *
+   * @example tracer.trace('db.query', { resource: 'SELECT 1' }, async (span) => db.query('SELECT 1'))
+   */
+  trace<T> (name: string, options: SpanOptions | ((span: Span) => T), fn?: (span: Span) => T): T {
+    if (typeof options === 'function') { fn = options; options = {} }
+    if (typeof fn !== 'function') {
+      log.warnOnce('tracer.trace.fn', 'tracer.trace() needs a function as its last argument; nothing traced')
+      return undefined as T
+    }
+    const span = this.startSpan(name, options)
+    const run = fn
+    return spanStorage.run(span, () => {
+      let result: T
+      try {
+        result = run(span)
+      } catch (err) {
+        span.setError(err)
+        span.finish()
+        throw err
+      }
+      if (isThenable(result)) {
+        return result.then((value) => {
+          span.finish()
+          return value
+        }, (err: unknown) => {
+          span.setError(err)
+          span.finish()
+          throw err
+        }) as T
+      }
+      span.finish()
+      return result
+    })
+  }
+
+  /** Starts a span (not activated); finish it yourself. */
+  startSpan (name: string, options: SpanOptions = {}): Span {
+    if (typeof name !== 'string' || name === '') {
+      log.warnOnce('tracer.startSpan.name', 'span name must be a non-empty string; using "unnamed"')
+      name = 'unnamed'
+    }
+    if (options === null || typeof options !== 'object') options = {}
+    const parent = this.resolveParent(options.childOf)
+    const startMono = typeof options.startTime === 'number' && Number.isFinite(options.startTime)
+      ? monotonicFromEpochMs(options.startTime)
+      : monotonicNs()
+    let trace: TraceState
+    let parentId: string
+    if (parent === undefined) {
+      trace = newTraceState(traceIdHigh(epochSecOf(startMono)), randomId64())
+      parentId = ZERO_ID
+    } else {
+      trace = parent.trace
+      parentId = parent.spanId
+    }
+    const span = new Span(this, trace, randomId64(), parentId, name,
+      options.service ?? this.config.service, options.resource ?? name, options.type ?? '', startMono)
+    if (trace.localRoot === undefined) {
+      trace.localRoot = span
+      if (trace.rootMeta !== undefined) Object.assign(span.meta, trace.rootMeta)
+    }
+    if (this.config.env !== undefined) span.meta.env = this.config.env
+    if (this.config.version !== undefined) span.meta.version = this.config.version
+    if (options.tags !== undefined) span.addTags(options.tags)
+    return span
+  }
+
+  private resolveParent (childOf: Span | SpanContext | null | undefined): { trace: TraceState, spanId: string } | undefined {
+    if (childOf === null) return undefined
+    if (childOf instanceof Span || childOf instanceof SpanContext) return childOf
+    if (childOf !== undefined) log.warnOnce('tracer.childOf', 'childOf must be a span or a span context; using the active span')
+    return spanStorage.getStore()
+  }
+
+  activeSpan (): Span | undefined {
+    return spanStorage.getStore()
+  }
+
+  /** Runs `fn` with `span` active (or no span, for `undefined`). */
+  activate<T> (span: Span | undefined, fn: () => T): T {
+    return spanStorage.run(span, fn)
+  }
+
+  /**
+   * Writes propagation headers (Datadog and W3C) for `spanOrContext` into `carrier`. Outbound
+   * propagation is a sampling decision point: downstream services must get the final priority.
+   */
+  inject (spanOrContext: Span | SpanContext | undefined, carrier: unknown): void {
+    try {
+      const target = spanOrContext ?? this.activeSpan()
+      if (!(target instanceof Span) && !(target instanceof SpanContext)) {
+        log.warnOnce('tracer.inject.target', 'tracer.inject() needs a span or span context; nothing injected')
+        return
+      }
+      const trace = target.trace
+      this.sampler.decide(trace, trace.localRoot ?? (target instanceof Span ? target : undefined) ?? stubRoot(trace, this.config.service), this.config.env)
+      injectHeaders({ trace, spanId: target.spanId, spanMeta: target instanceof Span ? target.meta : {}, tracestateOthers: trace.tracestateOthers }, carrier)
+    } catch (err) {
+      log.internalError('tracer.inject', err)
+    }
+  }
+
+  /** Reads propagation headers; the result can be used as `childOf`. Null when absent or invalid. */
+  extract (carrier: unknown): SpanContext | null {
+    try {
+      const ex = extractHeaders(carrier)
+      if (ex === undefined) return null
+      const trace = newTraceState(ex.traceIdHigh, ex.traceIdLow)
+      trace.samplingPriority = ex.samplingPriority
+      trace.origin = ex.origin
+      trace.tags = { ...ex.tags }
+      trace.tracestateOthers = ex.tracestateOthers
+      if (ex.w3cParentId !== undefined || ex.propagationError !== undefined) {
+        trace.rootMeta = {}
+        if (ex.w3cParentId !== undefined) trace.rootMeta['_dd.parent_id'] = ex.w3cParentId
+        if (ex.propagationError !== undefined) trace.rootMeta['_dd.propagation_error'] = ex.propagationError
+      }
+      return new SpanContext(trace, ex.parentId, true)
+    } catch (err) {
+      log.internalError('tracer.extract', err)
+      return null
+    }
+  }
+
+  /** Adds an APM-level filter (see UserProcessor). */
+  addProcessor (fn: UserProcessor): void {
+    this.chain.addUserProcessor(fn)
+  }
+
+  /** Internal hook for LLM Observability: runs at every span finish before aggregation. */
+  addFinishHook (hook: FinishHook): () => void {
+    this.finishHooks.push(hook)
+    return () => {
+      const i = this.finishHooks.indexOf(hook)
+      if (i >= 0) this.finishHooks.splice(i, 1)
+    }
+  }
+
+  onSpanFinish (span: Span): void {
+    for (let i = 0; i < this.finishHooks.length; i++) {
+      try { this.finishHooks[i](span) } catch (err) { log.internalError('finish hook', err) }
+    }
+    this.aggregator.onSpanFinish(span)
+  }
+
+  /** Sends everything finished so far; resolves when the agent has answered (or retries ended). */
+  async flush (timeoutMs?: number): Promise<void> {
+    try {
+      await this.writer?.flush(timeoutMs)
+    } catch (err) {
+      log.internalError('tracer.flush', err)
+    }
+  }
+
+  /**
+   * Sends finished spans (also those of traces with spans still open), waits for the agent at
+   * most `timeoutMs`, then stops. Idempotent.
+   */
+  shutdown (timeoutMs: number = DEFAULTS.shutdownTimeoutMs): Promise<void> {
+    if (this.shutdownPromise !== undefined) return this.shutdownPromise
+    process.removeListener('beforeExit', this.exitHandler)
+    this.aggregator.drainIncomplete()
+    this.shutdownPromise = (async () => {
+      try {
+        await this.writer?.shutdown(timeoutMs)
+        if (this.writer?.hasPending === true) log.warnOnce('tracer.shutdown.deadline', `shutdown deadline of ${timeoutMs} ms reached with trace payloads still pending`)
+      } catch (err) {
+        log.internalError('tracer.shutdown', err)
+      } finally {
+        this.transport?.close()
+      }
+    })()
+    return this.shutdownPromise
+  }
+}
+
+function isThenable (v: unknown): v is PromiseLike<unknown> {
+  return v !== null && (typeof v === 'object' || typeof v === 'function') && typeof (v as { then?: unknown }).then === 'function'
+}
+
+/** Rules match on a root span; an extracted context injected without a local span has none. */
+function stubRoot (trace: TraceState, service: string): Span {
+  return { service, name: '', resource: '', meta: {}, metrics: {}, traceId: trace.traceIdLow } as unknown as Span
+}

@@ -1,0 +1,92 @@
+import http from 'node:http'
+import type { AddressInfo } from 'node:net'
+import { Unpackr } from 'msgpackr'
+
+/**
+ * A scriptable stand-in for the agent on 127.0.0.1:0. Decodes msgpack with msgpackr — an
+ * independent decoder, so encoder bugs cannot cancel out in the tests.
+ */
+export interface Received {
+  method: string
+  url: string
+  headers: http.IncomingHttpHeaders
+  body: Buffer
+}
+
+export interface Reply {
+  status?: number
+  body?: string
+  headers?: Record<string, string>
+  delayMs?: number
+  /** Destroy the socket instead of answering. */
+  destroy?: boolean
+}
+
+export type Script = (req: Received, index: number) => Reply | undefined
+
+export interface Sink {
+  url: string
+  port: number
+  /** Requests answered with 2xx (what the agent "accepted"). */
+  requests: Received[]
+  /** Every request, whatever the answer. */
+  all: Received[]
+  /** Requests to a given path prefix. */
+  to (prefix: string): Received[]
+  waitFor (predicate: () => boolean, timeoutMs?: number): Promise<void>
+  close (): Promise<void>
+}
+
+export const unpackr = new Unpackr({ useRecords: false, mapsAsObjects: true, int64AsType: 'bigint' })
+
+export function decodeMsgpack (buf: Uint8Array): unknown {
+  return unpackr.unpack(buf)
+}
+
+export async function startSink (script?: Script): Promise<Sink> {
+  const requests: Received[] = []
+  const all: Received[] = []
+  let n = 0
+  const server = http.createServer((req, res) => {
+    const chunks: Buffer[] = []
+    req.on('data', (c: Buffer) => chunks.push(c))
+    req.on('end', () => {
+      const rec: Received = { method: req.method ?? '', url: req.url ?? '', headers: req.headers, body: Buffer.concat(chunks) }
+      all.push(rec)
+      const reply = script?.(rec, n++) ?? {}
+      const answer = (): void => {
+        if (reply.destroy === true) { req.socket.destroy(); return }
+        const status = reply.status ?? 200
+        if (status >= 200 && status < 300) requests.push(rec)
+        res.writeHead(status, { 'Content-Type': 'application/json', ...reply.headers })
+        res.end(reply.body ?? (req.url?.includes('/traces') === true ? '{"rate_by_service":{"service:,env:":1}}' : '{}'))
+      }
+      if (reply.delayMs !== undefined) setTimeout(answer, reply.delayMs)
+      else answer()
+    })
+  })
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
+  const port = (server.address() as AddressInfo).port
+  return {
+    url: `http://127.0.0.1:${port}`,
+    port,
+    requests,
+    all,
+    to: (prefix) => requests.filter((r) => r.url.startsWith(prefix)),
+    waitFor: async (predicate, timeoutMs = 5000) => {
+      const end = Date.now() + timeoutMs
+      while (!predicate()) {
+        if (Date.now() > end) throw new Error('sink.waitFor timed out')
+        await new Promise((r) => setTimeout(r, 10))
+      }
+    },
+    close: () => new Promise<void>((resolve) => { server.closeAllConnections(); server.close(() => resolve()) }),
+  }
+}
+
+/** Span maps of every v0.4 payload received, flattened to chunks. */
+export function v04Chunks (sink: Sink): Array<Array<Record<string, unknown>>> {
+  const out: Array<Array<Record<string, unknown>>> = []
+  for (const r of sink.to('/v0.4/traces')) out.push(...(decodeMsgpack(r.body) as Array<Array<Record<string, unknown>>>))
+  return out
+}
