@@ -46,6 +46,7 @@ const MAX_SAFE = BigInt(Number.MAX_SAFE_INTEGER)
 
 /** Marks a property read that threw (a value no caller can produce). */
 const THREW: unique symbol = Symbol('threw')
+const hop = Object.prototype.hasOwnProperty
 
 // Enclosing containers of the value being written, for cycle detection. Module-level so a
 // document costs no allocation; encoding is synchronous, and a re-entrant call (a getter that
@@ -169,26 +170,31 @@ function encodeArray (arr: unknown[], out: MsgpackWriter, stats: EncodeStats, de
 }
 
 function encodeMap (obj: Record<string, unknown>, out: MsgpackWriter, stats: EncodeStats, depth: number): void {
-  let keys: string[]
+  // for-in with an own-property check: the same keys as Object.keys, but V8 reads the values
+  // through its enum cache. Proxy traps fire in the loops, hence the fence around both.
+  let at = -1
+  let n = 0
+  let count = 0
   try {
-    keys = Object.keys(obj)
+    for (const key in obj) if (hop.call(obj, key)) n++
+    at = out.reserveMapHeader(n)
+    for (const key in obj) {
+      if (count === n || out.overflowed) break // a getter added keys: the header cannot grow
+      if (!hop.call(obj, key)) continue
+      let val: unknown
+      try { val = obj[key] } catch { val = THREW }
+      if (val === undefined) continue
+      out.writeString(key)
+      if (val === THREW) encodePlaceholder(out, stats, PLACEHOLDER_GETTER)
+      else encodeValue(val, out, stats, depth)
+      count++
+    }
   } catch {
+    // Whatever was written of this map goes; the whole object becomes one placeholder.
+    if (out.overflowed) return
+    if (at >= 0) out.truncate(at)
     encodePlaceholder(out, stats, PLACEHOLDER_THROWING)
     return
-  }
-  const n = keys.length
-  const at = out.reserveMapHeader(n)
-  let count = 0
-  for (let i = 0; i < n; i++) {
-    if (out.overflowed) return
-    const key = keys[i]
-    let val: unknown
-    try { val = obj[key] } catch { val = THREW }
-    if (val === undefined) continue
-    out.writeString(key)
-    if (val === THREW) encodePlaceholder(out, stats, PLACEHOLDER_GETTER)
-    else encodeValue(val, out, stats, depth)
-    count++
   }
   if (count !== n) out.patchMapHeader(at, count)
 }

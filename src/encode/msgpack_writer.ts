@@ -105,6 +105,29 @@ export class MsgpackWriter {
     }
   }
 
+  /**
+   * Copies a fixed byte layout (constant keys with value slots) and returns where it starts, or
+   * -1 past the cap. The caller fills the slots with `putUint32At` / `putByteAt`: one capacity
+   * check and one copy for a run of constant keys instead of one per key.
+   */
+  writeTemplate (template: Uint8Array): number {
+    const n = template.length
+    if (this.pos + n > this.buf.length && !this.grow(n)) return -1
+    const at = this.pos
+    this.buf.set(template, at)
+    this.pos = at + n
+    return at
+  }
+
+  /** Big-endian uint32 (or int32) at an earlier position, e.g. a slot of `writeTemplate`. */
+  putUint32At (at: number, value: number): void {
+    put32(this.buf, at, value)
+  }
+
+  putByteAt (at: number, value: number): void {
+    this.buf[at] = value
+  }
+
   writeNil (): void {
     if (this.pos + 1 > this.buf.length && !this.grow(1)) return
     this.buf[this.pos++] = 0xc0

@@ -10,16 +10,21 @@ import type { MsgpackWriter } from './msgpack_writer.js'
  * rare slow path, counted in `stats.fieldsRepaired` and warned once.
  */
 
+export const hop = Object.prototype.hasOwnProperty
+
 const HEX = new Int8Array(128).fill(-1)
 for (let i = 0; i < 10; i++) HEX[48 + i] = i
 for (let i = 0; i < 6; i++) { HEX[65 + i] = 10 + i; HEX[97 + i] = 10 + i }
 
+/** Result of `parseHexId` (a scratch object: no allocation per id). */
+export const parsedId = { hi: 0, lo: 0 }
+
 /**
- * Writes a hex id as uint64 (0xcf) without BigInt. Up to 16 hex digits are read as the number
- * they spell; a longer id (a 32-char 128-bit trace id) contributes its low 64 bits. Anything else
- * is sent as 0, which the Agent treats as a missing id.
+ * Reads a hex id into `parsedId` as two uint32 halves, without BigInt. Up to 16 hex digits are
+ * read as the number they spell; a longer id (a 32-char 128-bit trace id) gives its low 64 bits.
+ * Anything else gives 0, which the Agent treats as a missing id.
  */
-export function writeHexId (out: MsgpackWriter, id: unknown, stats: EncodeStats): void {
+export function parseHexId (id: unknown, stats: EncodeStats): void {
   if (typeof id === 'string') {
     const n = id.length
     if (n > 0 && n <= 32) {
@@ -39,11 +44,22 @@ export function writeHexId (out: MsgpackWriter, id: unknown, stats: EncodeStats)
         if (d < 0) break
         lo = lo * 16 + d
       }
-      if (i === n) { out.writeUint64Halves(hi, lo); return }
+      if (i === n) {
+        parsedId.hi = hi
+        parsedId.lo = lo
+        return
+      }
     }
   }
   repaired(stats, 'id', 'a span id or trace id is not a hex string; sent as 0')
-  out.writeUint64Halves(0, 0)
+  parsedId.hi = 0
+  parsedId.lo = 0
+}
+
+/** Writes a hex id as uint64 (0xcf); see `parseHexId`. */
+export function writeHexId (out: MsgpackWriter, id: unknown, stats: EncodeStats): void {
+  parseHexId(id, stats)
+  out.writeUint64Halves(parsedId.hi, parsedId.lo)
 }
 
 /** A string field (service, name, resource, type) as a string; non-strings are stringified. */
@@ -69,6 +85,17 @@ export function durationField (v: unknown, stats: EncodeStats): number {
   if (typeof v === 'number' && v >= 0 && v <= Number.MAX_SAFE_INTEGER) return Math.floor(v)
   repaired(stats, 'duration', 'a span duration is not a non-negative number of nanoseconds; sent as 0')
   return 0
+}
+
+/**
+ * A meta or metrics map whose getters or proxy traps threw (JS callers only): whatever was
+ * written of it since `at` is replaced by an empty map, so the span still goes out.
+ */
+export function unreadableMap (out: MsgpackWriter, at: number, stats: EncodeStats): void {
+  repaired(stats, 'map', 'reading a span meta or metrics map threw; sent as an empty map')
+  if (out.overflowed) return // the bytes before `at` may be incomplete: leave the flag set
+  if (at >= 0) out.truncate(at)
+  out.writeMapHeader(0)
 }
 
 function safeString (v: unknown): string {

@@ -1,5 +1,3 @@
-import type { Chunk } from '../trace/trace_state.js'
-
 /** Why chunks did not reach the agent. */
 export type TraceFailureReason =
   | 'buffer_full'      // buffered + in-flight bytes at the cap
@@ -11,11 +9,11 @@ export type TraceFailureReason =
 
 /**
  * What happened to a set of chunks handed to the trace writer. Every chunk appended is reported
- * exactly once, acknowledged or failed: the LLMObs ledger relies on that to release or rescue
- * the events riding on them.
+ * exactly once, acknowledged or failed, with the riders of those chunks (Chunk.riders): the
+ * LLMObs ledger relies on that to release or rescue the events riding on them.
  */
 export type PayloadFate =
-  | { acknowledged: true, chunks: Chunk[], status: number }
-  | { acknowledged: false, chunks: Chunk[], reason: TraceFailureReason, detail: string, status?: number }
+  | { acknowledged: true, chunkCount: number, riders: unknown[], status: number }
+  | { acknowledged: false, chunkCount: number, riders: unknown[], reason: TraceFailureReason, detail: string, status?: number }
 
 export type FateListener = (fate: PayloadFate) => void

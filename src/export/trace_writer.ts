@@ -19,7 +19,15 @@ export interface TraceWriterOptions {
   onRates?: (rates: Record<string, number>) => void
 }
 
-interface Entry { chunk: Chunk, bytes: Uint8Array | undefined, size: number }
+/**
+ * A buffered chunk. For v0.4 only its byte range in the payload being built is kept (`start`,
+ * `end`); v0.5 keeps the spans, encoded when the payload is built.
+ */
+interface Entry { riders: unknown[] | undefined, spans: Chunk['spans'] | undefined, start: number, end: number, size: number }
+
+/** Room left in front of a v0.4 payload for its array header (at most 5 bytes: array32). */
+const HEADER_ROOM = 5
+const NO_HEADER = new Uint8Array(HEADER_ROOM)
 
 export interface TraceWriterStats {
   chunksAppended: number
@@ -37,9 +45,10 @@ export interface TraceWriterStats {
  * payload's worth is waiting). Memory is bounded by `bufferCapBytes`, counting bytes buffered
  * and in flight, because a payload retrying for 30 s still holds its bytes.
  *
- * v0.4 chunks are encoded once, on append, into standalone byte runs: a payload is an array
- * header plus their concatenation, so a 413 can be split in halves without re-encoding. v0.5
- * shares one string table per payload, so its chunks are encoded when the payload is built.
+ * v0.4 chunks are encoded once, on append, straight into the next payload's buffer (room is left
+ * in front for the array header), so sending copies nothing; each chunk's byte range is kept so
+ * a 413 can still be split in halves without re-encoding. v0.5 shares one string table per
+ * payload, so its chunks are encoded when the payload is built.
  */
 export class TraceWriter {
   readonly stats: TraceWriterStats = {
@@ -53,7 +62,10 @@ export class TraceWriter {
   private heldBytes = 0
   private readonly inflight = new Set<Promise<void>>()
   private readonly listeners: FateListener[] = []
-  private readonly encoder = new MsgpackWriter()
+  /** The v0.4 payload being filled; replaced (not reused) when sent, since the send holds it. */
+  private body = newBody(0)
+  /** Size of the last payload, to size the next buffer and skip most growth copies. */
+  private lastPayloadBytes = 0
   private timer: NodeJS.Timeout | undefined
   private closed = false
 
@@ -81,32 +93,40 @@ export class TraceWriter {
   append (chunk: Chunk): void {
     this.stats.chunksAppended++
     if (this.closed) {
-      this.settle({ acknowledged: false, chunks: [chunk], reason: 'shutdown', detail: 'writer already shut down' })
+      this.settleOne(chunk, { reason: 'shutdown', detail: 'writer already shut down' })
       return
     }
-    let bytes: Uint8Array | undefined
-    let size: number
-    if (this.apiVersion === 'v0.4') {
-      this.encoder.reset()
-      const result = encodeChunkV04(chunk.spans, this.encoder, this.stats.encode)
-      if (result !== 'ok') {
-        this.settle({ acknowledged: false, chunks: [chunk], reason: 'encoding_error', detail: result === 'overflow' ? 'chunk larger than the encoder cap' : 'internal encoder error' })
-        return
-      }
-      bytes = this.encoder.toBuffer()
-      size = bytes.length
-    } else {
-      size = estimateV05Size(chunk)
+    if (this.apiVersion === 'v0.5') {
+      this.buffer(chunk, { riders: chunk.riders, spans: chunk.spans, start: 0, end: 0, size: estimateV05Size(chunk) })
+      return
     }
+    const start = this.body.length
+    let result = encodeChunkV04(chunk.spans, this.body, this.stats.encode)
+    if (result === 'overflow' && this.entries.length > 0) {
+      // The payload buffer is full: send what it holds and try again on an empty one.
+      this.sendBuffered()
+      result = encodeChunkV04(chunk.spans, this.body, this.stats.encode)
+    }
+    if (result !== 'ok') {
+      this.settleOne(chunk, { reason: 'encoding_error', detail: result === 'overflow' ? 'chunk larger than the encoder cap' : 'internal encoder error' })
+      return
+    }
+    const end = this.body.length
+    if (!this.buffer(chunk, { riders: chunk.riders, spans: undefined, start, end, size: end - start })) this.body.truncate(start)
+  }
+
+  private buffer (chunk: Chunk, entry: Entry): boolean {
+    const size = entry.size
     if (this.heldBytes + size > this.opts.bufferCapBytes) {
-      this.settle({ acknowledged: false, chunks: [chunk], reason: 'buffer_full', detail: `trace buffer cap of ${this.opts.bufferCapBytes} bytes reached` })
-      return
+      this.settleOne(chunk, { reason: 'buffer_full', detail: `trace buffer cap of ${this.opts.bufferCapBytes} bytes reached` })
+      return false
     }
-    this.entries.push({ chunk, bytes, size })
+    this.entries.push(entry)
     this.pendingBytes += size
     this.heldBytes += size
     if (this.pendingBytes >= this.opts.payloadMaxBytes) this.sendBuffered()
     else this.arm()
+    return true
   }
 
   /**
@@ -157,18 +177,14 @@ export class TraceWriter {
     const entries = this.entries
     this.entries = []
     this.pendingBytes = 0
-    // Group into payloads under the size limit, preserving order.
-    let start = 0
-    let size = 0
-    for (let i = 0; i < entries.length; i++) {
-      if (i > start && size + entries[i].size > this.opts.payloadMaxBytes) {
-        this.track(this.sendPayload(entries.slice(start, i)))
-        start = i
-        size = 0
-      }
-      size += entries[i].size
+    if (this.apiVersion === 'v0.5') {
+      this.track(this.sendPayload(entries, undefined, undefined))
+      return
     }
-    this.track(this.sendPayload(start === 0 ? entries : entries.slice(start)))
+    const body = this.body
+    this.lastPayloadBytes = body.length
+    this.body = newBody(Math.min(this.lastPayloadBytes, this.opts.payloadMaxBytes))
+    this.track(this.sendPayload(entries, withHeader(body, entries.length), body.view()))
   }
 
   private track (p: Promise<void>): void {
@@ -176,15 +192,19 @@ export class TraceWriter {
     void p.finally(() => this.inflight.delete(p))
   }
 
-  private async sendPayload (entries: Entry[]): Promise<void> {
-    const version = entries[0].bytes !== undefined ? 'v0.4' : 'v0.5'
+  /**
+   * `v04Body` is the encoded payload and `source` the buffer the entries' ranges index;
+   * `v04Body` undefined means v0.5 (built here from the chunks).
+   */
+  private async sendPayload (entries: Entry[], v04Body: Buffer | undefined, source: Buffer | undefined): Promise<void> {
+    const version = v04Body !== undefined ? 'v0.4' : 'v0.5'
     let body: Buffer
     try {
-      body = version === 'v0.4' ? assemblePayloadV04(entries.map((e) => e.bytes as Uint8Array)) : this.buildV05(entries)
+      body = v04Body ?? this.buildV05(entries)
     } catch (err) {
       log.internalError('trace_writer.assemble', err)
       this.release(entries)
-      this.settle({ acknowledged: false, chunks: entries.map((e) => e.chunk), reason: 'encoding_error', detail: 'payload could not be assembled' })
+      this.settle({ acknowledged: false, chunkCount: entries.length, riders: ridersOf(entries), reason: 'encoding_error', detail: 'payload could not be assembled' })
       return
     }
     let result: TransportResult
@@ -215,26 +235,32 @@ export class TraceWriter {
       this.readRates(result.body)
       this.release(entries)
       this.stats.chunksAcknowledged += entries.length
-      this.settle({ acknowledged: true, chunks: entries.map((e) => e.chunk), status: result.status })
+      this.settle({ acknowledged: true, chunkCount: entries.length, riders: ridersOf(entries), status: result.status })
       return
     }
     if (result.status === 413 && entries.length > 1) {
       // The agent's limit may be below ours; halves are retried independently.
       this.stats.payloadsSplit++
       const mid = entries.length >> 1
-      await Promise.all([this.sendPayload(entries.slice(0, mid)), this.sendPayload(entries.slice(mid))])
+      const halves = [entries.slice(0, mid), entries.slice(mid)]
+      if (version === 'v0.4') {
+        const from = source as Buffer
+        await Promise.all(halves.map((h) => this.sendPayload(h, assemblePayloadV04(h.map((e) => from.subarray(e.start, e.end))), from)))
+      } else {
+        await Promise.all(halves.map((h) => this.sendPayload(h, undefined, undefined)))
+      }
       return
     }
     this.stats.payloadsFailed++
     this.release(entries)
     const reason: TraceFailureReason = result.status === 413 ? 'too_large' : result.kind === 'failed' && result.status !== undefined && result.status < 500 && result.status !== 429 ? 'refused' : 'retries_exhausted'
     log.warnOnce(`trace_writer.failed.${reason}`, `trace payload not accepted (${result.reason}); ${entries.length} chunk(s) dropped from APM (further failures counted silently)`)
-    this.settle({ acknowledged: false, chunks: entries.map((e) => e.chunk), reason, detail: result.reason, status: result.status })
+    this.settle({ acknowledged: false, chunkCount: entries.length, riders: ridersOf(entries), reason, detail: result.reason, status: result.status })
   }
 
   private buildV05 (entries: Entry[]): Buffer {
     const builder = new V05PayloadBuilder()
-    for (const e of entries) builder.addChunk(e.chunk.spans, this.stats.encode)
+    for (const e of entries) builder.addChunk(e.spans ?? [], this.stats.encode)
     return builder.finish()
   }
 
@@ -253,14 +279,59 @@ export class TraceWriter {
     }
   }
 
+  private settleOne (chunk: Chunk, failure: { reason: TraceFailureReason, detail: string }): void {
+    this.settle({ acknowledged: false, chunkCount: 1, riders: chunk.riders ?? NO_RIDERS, reason: failure.reason, detail: failure.detail })
+  }
+
   private settle (fate: PayloadFate): void {
     if (!fate.acknowledged) {
-      this.stats.chunksFailed[fate.reason] = (this.stats.chunksFailed[fate.reason] ?? 0) + fate.chunks.length
+      this.stats.chunksFailed[fate.reason] = (this.stats.chunksFailed[fate.reason] ?? 0) + fate.chunkCount
     }
     for (const l of this.listeners) {
       try { l(fate) } catch (err) { log.internalError('trace_writer.listener', err) }
     }
   }
+}
+
+const NO_RIDERS: unknown[] = []
+
+function ridersOf (entries: Entry[]): unknown[] {
+  let out: unknown[] | undefined
+  for (const e of entries) {
+    if (e.riders === undefined) continue
+    if (out === undefined) out = []
+    for (const r of e.riders) out.push(r)
+  }
+  return out ?? NO_RIDERS
+}
+
+function newBody (expectedBytes: number): MsgpackWriter {
+  // An eighth more than last time: steady traffic fills it without doubling-and-copying.
+  const w = new MsgpackWriter({ initialCapacity: Math.max(64 * 1024, Math.ceil(expectedBytes * 1.125)) })
+  w.writeRaw(NO_HEADER)
+  return w
+}
+
+/**
+ * The finished payload: the array header written right-aligned into the room left in front,
+ * then a view from there to the end. Chunk ranges stay valid (they index the same buffer).
+ */
+function withHeader (body: MsgpackWriter, count: number): Buffer {
+  const all = body.view()
+  let at: number
+  if (count < 16) {
+    at = HEADER_ROOM - 1
+    all[at] = 0x90 | count
+  } else if (count < 0x10000) {
+    at = HEADER_ROOM - 3
+    all[at] = 0xdc
+    all.writeUInt16BE(count, at + 1)
+  } else {
+    at = 0
+    all[0] = 0xdd
+    all.writeUInt32BE(count, 1)
+  }
+  return all.subarray(at)
 }
 
 /** v0.5 strings are interned per payload; a rough per-span figure is enough for the byte cap. */

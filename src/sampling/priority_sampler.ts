@@ -23,7 +23,7 @@ export const DEFAULT_RATE_KEY = 'service:,env:'
 export const RULE_RATE_METRIC = '_dd.rule_psr'
 export const LIMIT_RATE_METRIC = '_dd.limit_psr'
 export const AGENT_RATE_METRIC = '_dd.agent_psr'
-/** Propagated trace tag with the rate behind a rule or agent-rate decision (dd-trace-js >= 5.9x). */
+/** Propagated trace tag with the rate behind a rule or agent-rate decision (dd-trace-js 5.123+, 6.x). */
 export const KNUTH_RATE_TAG = '_dd.p.ksr'
 
 export interface PrioritySamplerOptions {

@@ -25,8 +25,14 @@ export function randomId64 (): string {
  * High half of a 128-bit trace id, Datadog style: 32-bit epoch seconds then 32 zero bits, so the
  * id sorts by creation time and the intake can tell 128-bit ids from padded 64-bit ones.
  */
+let lastHighSec = -1
+let lastHigh = ''
 export function traceIdHigh (epochSec: number): string {
-  return (epochSec >>> 0).toString(16).padStart(8, '0') + '00000000'
+  if (epochSec !== lastHighSec) {
+    lastHighSec = epochSec
+    lastHigh = (epochSec >>> 0).toString(16).padStart(8, '0') + '00000000'
+  }
+  return lastHigh
 }
 
 /** Decimal form of a 16-char hex id (Datadog headers, LLMObs span ids). Off the hot path. */

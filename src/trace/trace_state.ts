@@ -46,6 +46,11 @@ export interface TraceState {
 export interface Chunk {
   trace: TraceState
   spans: SpanData[]
+  /**
+   * Things whose fate follows this chunk's delivery (LLMObs events riding on its spans). The
+   * writer keeps only these after encoding, not the spans, so memory does not grow with traffic.
+   */
+  riders?: unknown[]
 }
 
 export function newTraceState (traceIdHigh: string, traceIdLow: string): TraceState {

@@ -107,7 +107,7 @@ test('rate 0 always drops and rate 1 always keeps, even at the extreme hashes', 
 })
 
 test('id 1 hashes to K: kept just above K / 2^64, dropped just below', () => {
-  const edge = 1111111111111111111 / 2 ** 64 // ~0.0602
+  const edge = Number(K) / 2 ** 64 // ~0.0602
   assert.equal(sampledByRate('0000000000000001', edge * 1.000001), true)
   assert.equal(sampledByRate('0000000000000001', edge * 0.999999), false)
 })

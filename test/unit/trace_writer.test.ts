@@ -28,7 +28,7 @@ function chunks (n: number, tagBytes = 10): Chunk[] {
   for (let i = 0; i < n; i++) {
     const span = t.startSpan(`op${i}`)
     span.setTag('pad', 'x'.repeat(tagBytes))
-    out.push({ trace: span.trace, spans: [span] })
+    out.push({ trace: span.trace, spans: [span], riders: [`rider-${i}-${tagBytes}`] })
     span.finish()
   }
   return out
@@ -48,7 +48,8 @@ test('503 then 200: retried, acknowledged once', () => withSink((_r, i) => i ===
   assert.equal(retrying.retries, 1)
   assert.equal(fates.length, 1)
   assert.equal(fates[0].acknowledged, true)
-  assert.equal(fates[0].chunks.length, 2)
+  assert.equal(fates[0].chunkCount, 2)
+  assert.deepEqual(fates[0].riders, ['rider-0-10', 'rider-1-10'])
   http.close()
 }))
 
@@ -129,11 +130,12 @@ test('413 on a multi-chunk payload splits in halves until each part fits; a sing
   const big = chunks(1, 5000)
   for (const c of [...small, ...big]) writer.append(c)
   await writer.flush()
-  const acked = fates.filter((f) => f.acknowledged).reduce((n, f) => n + f.chunks.length, 0)
+  const acked = fates.filter((f) => f.acknowledged).reduce((n, f) => n + f.chunkCount, 0)
   const failed = fates.filter((f) => !f.acknowledged)
   assert.equal(acked, 4)
   assert.equal(failed.length, 1)
-  assert.equal(failed[0].chunks[0], big[0])
+  assert.deepEqual(failed[0].riders, big[0].riders)
+  assert.equal(new Set(fates.flatMap((f) => f.riders)).size, 5, 'every rider reported once')
   if (!failed[0].acknowledged) assert.equal(failed[0].reason, 'too_large')
   assert.equal(sink.requests.length, 4)
   assert.ok(writer.stats.payloadsSplit >= 2)
@@ -148,7 +150,7 @@ test('buffer cap: chunks past the cap are dropped and reported, the rest deliver
   assert.ok(dropped.length > 0 && dropped.length < 10, `dropped ${dropped.length}`)
   for (const f of dropped) if (!f.acknowledged) assert.equal(f.reason, 'buffer_full')
   await writer.flush()
-  const acked = fates.filter((f) => f.acknowledged).reduce((n, f) => n + f.chunks.length, 0)
+  const acked = fates.filter((f) => f.acknowledged).reduce((n, f) => n + f.chunkCount, 0)
   assert.equal(acked + dropped.length, 10, 'every chunk has exactly one fate')
   assert.equal((decodeMsgpack(sink.requests[0].body) as unknown[]).length, acked)
   http.close()
@@ -160,7 +162,7 @@ test('payloads are split at the payload size limit before sending', () => withSi
   await writer.flush()
   assert.ok(sink.requests.length >= 3, `${sink.requests.length} payloads`)
   for (const r of sink.requests) assert.ok(r.body.length <= 2500 + 1100)
-  assert.equal(fates.reduce((n, f) => n + f.chunks.length, 0), 6)
+  assert.equal(fates.reduce((n, f) => n + f.chunkCount, 0), 6)
   http.close()
 }))
 

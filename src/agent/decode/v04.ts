@@ -1,0 +1,76 @@
+import { describeDecodeFailure } from './decode_error.js'
+import { MsgpackReader } from './msgpack_reader.js'
+import {
+  Where, readInt32Field, readInt64Field, readMetaMap, readMetaStructMap, readMetricsMap,
+  readStringField, readUint64Field,
+} from './span_fields.js'
+import { DEFAULT_MAX_SPANS, type DecodedSpan, type TraceDecodeOptions, type TraceDecodeResult, emptyDecodedSpan } from './trace_span.js'
+
+/**
+ * Decodes a `/v0.4/traces` body: an array of chunks, each an array of span maps. Types follow
+ * the Agent (see span_fields.ts); unknown span keys (`span_links`, `span_events`, ...) are
+ * skipped; a nil span entry, which the Agent also accepts, is left out of its chunk. Reasons
+ * name the chunk, span and field, e.g. `chunk 0 span 3: field "meta" must be a map, got str
+ * (at offset 812)`. Never throws.
+ */
+export function decodeV04 (body: Uint8Array, options: TraceDecodeOptions = {}): TraceDecodeResult {
+  const w = new Where()
+  if (body.byteLength === 0) return { ok: false, reason: 'empty body: expected a msgpack array of chunks' }
+  const r = new MsgpackReader(body, options.limits)
+  const maxSpans = options.maxSpans ?? DEFAULT_MAX_SPANS
+  try {
+    if (r.peekKind() !== 'array') r.fail(`body must be an array of chunks, got ${r.describeNext()}`)
+    const nChunks = r.readArrayHeader()
+    const chunks: DecodedSpan[][] = []
+    let spanCount = 0
+    for (let c = 0; c < nChunks; c++) {
+      w.chunk = c
+      if (r.peekKind() !== 'array') r.fail(`must be an array of spans, got ${r.describeNext()}`)
+      const nSpans = r.readArrayHeader()
+      spanCount += nSpans
+      if (spanCount > maxSpans) r.fail(`more than ${maxSpans} spans in one payload`)
+      const chunk: DecodedSpan[] = []
+      for (let s = 0; s < nSpans; s++) {
+        w.span = s
+        if (!r.tryNil()) chunk.push(readSpan(r, w))
+      }
+      w.span = -1
+      chunks.push(chunk)
+    }
+    w.chunk = -1
+    r.expectEnd()
+    return { ok: true, chunks }
+  } catch (err) {
+    return { ok: false, reason: w.describe(describeDecodeFailure(err)) }
+  }
+}
+
+function readSpan (r: MsgpackReader, w: Where): DecodedSpan {
+  if (r.peekKind() !== 'map') r.fail(`span must be a map, got ${r.describeNext()}`)
+  const n = r.readMapHeader()
+  const span = emptyDecodedSpan()
+  for (let i = 0; i < n; i++) {
+    const kind = r.peekKind()
+    if (kind !== 'str' && kind !== 'bin') r.fail(`span map key must be a string, got ${r.describeNext()}`)
+    const key = r.readStringOrBin()
+    w.field = key
+    switch (key) {
+      case 'trace_id': span.traceId = readUint64Field(r, w); break
+      case 'span_id': span.spanId = readUint64Field(r, w); break
+      case 'parent_id': span.parentId = readUint64Field(r, w); break
+      case 'service': span.service = readStringField(r, w); break
+      case 'name': span.name = readStringField(r, w); break
+      case 'resource': span.resource = readStringField(r, w); break
+      case 'type': span.type = readStringField(r, w); break
+      case 'start': span.start = readInt64Field(r, w); break
+      case 'duration': span.duration = readInt64Field(r, w); break
+      case 'error': span.error = readInt32Field(r, w); break
+      case 'meta': span.meta = readMetaMap(r, w); break
+      case 'metrics': span.metrics = readMetricsMap(r, w); break
+      case 'meta_struct': span.metaStruct = readMetaStructMap(r, w); break
+      default: r.skip()
+    }
+    w.field = undefined
+  }
+  return span
+}

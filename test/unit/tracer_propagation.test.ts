@@ -1,0 +1,77 @@
+import { test } from 'node:test'
+import assert from 'node:assert/strict'
+import { Tracer } from '../../src/trace/tracer.js'
+import { startSink, v04Chunks } from '../helpers/sink.js'
+
+test('an upstream priority is honoured: the local chunk carries it and rules do not override it', async () => {
+  const sink = await startSink()
+  const tracer = new Tracer({ url: sink.url, flushIntervalMs: 60_000, samplingRules: [{ sample_rate: 1 }] })
+  const parent = tracer.extract({
+    'x-datadog-trace-id': '12345',
+    'x-datadog-parent-id': '678',
+    'x-datadog-sampling-priority': '-1',
+    'x-datadog-origin': 'synthetics',
+    'x-datadog-tags': '_dd.p.dm=-4,_dd.p.tid=6565656500000000',
+  })
+  assert.ok(parent !== null)
+  tracer.trace('downstream', { childOf: parent }, () => {})
+  await tracer.flush()
+  const [span] = v04Chunks(sink).flat()
+  assert.equal(span.trace_id, 12345n)
+  assert.equal(span.parent_id, 678n)
+  const metrics = span.metrics as Record<string, number>
+  const meta = span.meta as Record<string, string>
+  assert.equal(metrics._sampling_priority_v1, -1)
+  assert.equal(metrics['_dd.rule_psr'], undefined, 'no local decision was made')
+  assert.equal(meta['_dd.origin'], 'synthetics')
+  assert.equal(meta['_dd.p.tid'], '6565656500000000')
+  assert.equal(meta['_dd.p.dm'], '-4')
+  await tracer.shutdown()
+  await sink.close()
+})
+
+test('inject decides sampling first, so downstream gets the final priority and the same trace', async () => {
+  const sink = await startSink()
+  const tracer = new Tracer({ url: sink.url, flushIntervalMs: 60_000, samplingRules: [{ sample_rate: 0 }] })
+  const headers: Record<string, string> = {}
+  tracer.trace('client', (span) => {
+    tracer.inject(span, headers)
+    assert.equal(span.trace.samplingPriority, -1)
+  })
+  assert.equal(headers['x-datadog-sampling-priority'], '-1')
+  assert.match(headers.traceparent, /^00-[0-9a-f]{32}-[0-9a-f]{16}-00$/)
+  const downstream = new Tracer({ url: sink.url, flushIntervalMs: 60_000 })
+  const ctx = downstream.extract(headers)
+  assert.ok(ctx !== null)
+  downstream.trace('server', { childOf: ctx }, () => {})
+  await tracer.flush()
+  await downstream.flush()
+  const spans = v04Chunks(sink).flat()
+  assert.equal(spans.length, 2)
+  assert.equal(spans[0].trace_id, spans[1].trace_id)
+  for (const s of spans) assert.equal((s.metrics as Record<string, number>)._sampling_priority_v1, -1)
+  await tracer.shutdown()
+  await downstream.shutdown()
+  await sink.close()
+})
+
+test('W3C only: other vendors survive a hop and _dd.parent_id is recorded on the local root', async () => {
+  const sink = await startSink()
+  const tracer = new Tracer({ url: sink.url, flushIntervalMs: 60_000 })
+  const ctx = tracer.extract({
+    traceparent: '00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01',
+    tracestate: 'dd=s:2;p:00000000000000aa;t.dm:-4,congo=t61rcWkgMzE',
+  })
+  assert.ok(ctx !== null)
+  const out: Record<string, string> = {}
+  tracer.trace('hop', { childOf: ctx }, (span) => tracer.inject(span, out))
+  assert.match(out.tracestate, /^dd=s:2;.*,congo=t61rcWkgMzE$/)
+  assert.match(out.traceparent, /^00-0af7651916cd43dd8448eb211c80319c-[0-9a-f]{16}-01$/)
+  await tracer.flush()
+  const [span] = v04Chunks(sink).flat()
+  assert.equal((span.meta as Record<string, string>)['_dd.parent_id'], '00000000000000aa')
+  assert.equal((span.meta as Record<string, string>)['_dd.p.tid'], '0af7651916cd43dd')
+  assert.equal((span.metrics as Record<string, number>)._sampling_priority_v1, 2)
+  await tracer.shutdown()
+  await sink.close()
+})
