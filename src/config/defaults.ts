@@ -23,6 +23,20 @@ export const DEFAULTS = {
    * for a healthy agent, short enough that a dead one does not visibly hang the exit.
    */
   exitFlushTimeoutMs: 5000,
+  llmobs: {
+    site: 'datadoghq.com',
+    flushIntervalMs: 1000,
+    /** The intake caps a payload at 5 MiB; the Agent's EVP proxy at 10 MiB. */
+    payloadMaxBytes: 5 * 1024 * 1024,
+    /** Enough to ride out an outage of many seconds at hundreds of LLM spans per second. */
+    bufferMaxEvents: 10_000,
+    bufferMaxBytes: 16 * 1024 * 1024,
+    requestTimeoutMs: 5000,
+    /** 1 MiB − 1 KiB of JSON: the intake refuses events of 1 MB, the KiB is envelope room. */
+    eventSizeLimit: 1_047_552,
+    /** Annotation containers nested deeper are sent as their JSON string. */
+    maxAnnotationDepth: 12,
+  },
   retry: {
     maxAttempts: 5,
     /** Full jitter: each wait is uniform in [0, min(max, base * 2^attempt)]. */

@@ -1,6 +1,7 @@
 import { log } from '../diag/logger.js'
 import type { EncodeStats } from './encode_stats.js'
 import type { MsgpackWriter } from './msgpack_writer.js'
+import { objectPrototypeIsClean } from './span_fields.js'
 
 /**
  * Encodes one meta_struct value as its own msgpack document (the v0.4 encoder then carries it as
@@ -53,6 +54,7 @@ const hop = Object.prototype.hasOwnProperty
 // encodes) simply nests on top.
 const ancestors: object[] = []
 let depthTop = 0
+let protoClean = true
 const RELEASED = {}
 
 const KIND_ARRAY = 0
@@ -62,6 +64,8 @@ const KIND_TO_JSON = 3
 const KIND_BOXED = 4
 const KIND_EXOTIC = 5
 const KIND_THREW = 6
+/** An object with another prototype (a class instance): may inherit enumerable keys. */
+const KIND_OBJECT = 7
 
 const EXOTIC: ReadonlyArray<readonly [abstract new (...args: never[]) => unknown, string]> = [
   [Map, 'Map'], [Set, 'Set'], [WeakMap, 'WeakMap'], [WeakSet, 'WeakSet'], [WeakRef, 'WeakRef'],
@@ -73,6 +77,7 @@ export function encodeMetaStructValue (value: unknown, out: MsgpackWriter, stats
   if (out.overflowed) return
   const start = out.length
   const base = depthTop
+  protoClean = objectPrototypeIsClean()
   try {
     encodeValue(value, out, stats, 0)
   } catch (err) {
@@ -106,14 +111,14 @@ function encodeValue (v: unknown, out: MsgpackWriter, stats: EncodeStats, depth:
 function encodeObject (v: object, out: MsgpackWriter, stats: EncodeStats, depth: number, allowToJSON: boolean): void {
   const kind = classify(v, allowToJSON)
   if (kind === KIND_BYTES) { out.writeBin(v as Uint8Array); return }
-  if (kind === KIND_MAP || kind === KIND_ARRAY) {
+  if (kind === KIND_MAP || kind === KIND_ARRAY || kind === KIND_OBJECT) {
     if (depth >= META_STRUCT_MAX_DEPTH) { encodePlaceholder(out, stats, PLACEHOLDER_MAX_DEPTH); return }
     for (let i = 0; i < depthTop; i++) {
       if (ancestors[i] === v) { encodePlaceholder(out, stats, PLACEHOLDER_CIRCULAR); return }
     }
     ancestors[depthTop++] = v
     if (kind === KIND_ARRAY) encodeArray(v as unknown[], out, stats, depth + 1)
-    else encodeMap(v as Record<string, unknown>, out, stats, depth + 1)
+    else encodeMap(v as Record<string, unknown>, out, stats, depth + 1, kind === KIND_OBJECT || !protoClean)
     ancestors[--depthTop] = RELEASED // keep no user object alive, and no array resizing
     return
   }
@@ -138,13 +143,16 @@ function classify (v: object, allowToJSON: boolean): number {
   try {
     if (Array.isArray(v)) return KIND_ARRAY
     const proto: unknown = Object.getPrototypeOf(v)
-    if (proto === Object.prototype || proto === null) return KIND_MAP
+    if (proto === Object.prototype || proto === null) {
+      return allowToJSON && typeof (v as { toJSON?: unknown }).toJSON === 'function' ? KIND_TO_JSON : KIND_MAP
+    }
+    // Before toJSON: Buffer has one, and bytes must stay bytes.
     if (v instanceof Uint8Array) return KIND_BYTES
     if (allowToJSON && typeof (v as { toJSON?: unknown }).toJSON === 'function') return KIND_TO_JSON
     if (v instanceof String || v instanceof Number || v instanceof Boolean) return KIND_BOXED
     if (ArrayBuffer.isView(v)) return KIND_EXOTIC
     for (let i = 0; i < EXOTIC.length; i++) if (v instanceof EXOTIC[i][0]) return KIND_EXOTIC
-    return KIND_MAP
+    return KIND_OBJECT
   } catch {
     return KIND_THREW
   }
@@ -169,18 +177,19 @@ function encodeArray (arr: unknown[], out: MsgpackWriter, stats: EncodeStats, de
   }
 }
 
-function encodeMap (obj: Record<string, unknown>, out: MsgpackWriter, stats: EncodeStats, depth: number): void {
-  // for-in with an own-property check: the same keys as Object.keys, but V8 reads the values
-  // through its enum cache. Proxy traps fire in the loops, hence the fence around both.
+function encodeMap (obj: Record<string, unknown>, out: MsgpackWriter, stats: EncodeStats, depth: number, ownCheck: boolean): void {
+  // for-in: V8 reads the values through its enum cache. The own-property check is skipped for
+  // plain objects while Object.prototype is clean (span_fields.objectPrototypeIsClean).
+  // Proxy traps fire in the loops, hence the fence around both.
   let at = -1
   let n = 0
   let count = 0
   try {
-    for (const key in obj) if (hop.call(obj, key)) n++
+    for (const key in obj) if (!ownCheck || hop.call(obj, key)) n++
     at = out.reserveMapHeader(n)
     for (const key in obj) {
       if (count === n || out.overflowed) break // a getter added keys: the header cannot grow
-      if (!hop.call(obj, key)) continue
+      if (ownCheck && !hop.call(obj, key)) continue
       let val: unknown
       try { val = obj[key] } catch { val = THREW }
       if (val === undefined) continue

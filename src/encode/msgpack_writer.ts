@@ -29,6 +29,13 @@ const TWO_64 = 18446744073709551616
 /** Strings up to this many UTF-16 units are copied by hand (cheaper than a native call). */
 const SHORT_STRING = 64
 
+// `writeStringCached`: below 16 chars the hand copy beats a lookup plus a native copy; above 128
+// strings are rarely repeated verbatim. The cache is bounded and simply emptied when full.
+const CACHE_MIN_CHARS = 16
+const CACHE_MAX_CHARS = 128
+const CACHE_MAX_ENTRIES = 2048
+const CACHE_ARENA_BYTES = 128 * 1024
+
 type Utf8Writer = (this: Buffer, s: string, offset: number, length: number) => number
 const nativeUtf8Write: Utf8Writer | undefined =
   (Buffer.prototype as unknown as { utf8Write?: Utf8Writer }).utf8Write
@@ -47,14 +54,20 @@ export class MsgpackWriter {
   private readonly initialCapacity: number
   private readonly retainCapacity: number
   private buf: Buffer
+  /** `buf.length`, kept as a plain field: the capacity check runs on every write. */
+  private cap: number
   private pos = 0
   private overflow = false
+  private cache: Map<string, Uint8Array> | undefined
+  private arena: Uint8Array | undefined
+  private arenaPos = 0
 
   constructor (options: MsgpackWriterOptions = {}) {
     this.maxCapacity = positiveInt(options.maxCapacity, DEFAULT_MAX)
     this.initialCapacity = Math.min(positiveInt(options.initialCapacity, DEFAULT_INITIAL), this.maxCapacity)
     this.retainCapacity = positiveInt(options.retainCapacity, DEFAULT_RETAIN)
     this.buf = Buffer.allocUnsafe(this.initialCapacity)
+    this.cap = this.buf.length
   }
 
   /** Bytes written so far. */
@@ -69,7 +82,10 @@ export class MsgpackWriter {
   reset (): void {
     this.pos = 0
     this.overflow = false
-    if (this.buf.length > this.retainCapacity) this.buf = Buffer.allocUnsafe(this.initialCapacity)
+    if (this.cap > this.retainCapacity) {
+      this.buf = Buffer.allocUnsafe(this.initialCapacity)
+      this.cap = this.buf.length
+    }
   }
 
   /** Rewinds to an earlier `length` (a mark taken before a unit of work) and clears `overflowed`. */
@@ -93,7 +109,7 @@ export class MsgpackWriter {
   /** Appends bytes that are already msgpack (a pre-encoded chunk, a cached key). */
   writeRaw (bytes: Uint8Array): void {
     const n = bytes.length
-    if (this.pos + n > this.buf.length && !this.grow(n)) return
+    if (this.pos + n > this.cap && !this.grow(n)) return
     if (n < 16) {
       const buf = this.buf
       let p = this.pos
@@ -112,7 +128,7 @@ export class MsgpackWriter {
    */
   writeTemplate (template: Uint8Array): number {
     const n = template.length
-    if (this.pos + n > this.buf.length && !this.grow(n)) return -1
+    if (this.pos + n > this.cap && !this.grow(n)) return -1
     const at = this.pos
     this.buf.set(template, at)
     this.pos = at + n
@@ -129,18 +145,18 @@ export class MsgpackWriter {
   }
 
   writeNil (): void {
-    if (this.pos + 1 > this.buf.length && !this.grow(1)) return
+    if (this.pos + 1 > this.cap && !this.grow(1)) return
     this.buf[this.pos++] = 0xc0
   }
 
   writeBool (value: boolean): void {
-    if (this.pos + 1 > this.buf.length && !this.grow(1)) return
+    if (this.pos + 1 > this.cap && !this.grow(1)) return
     this.buf[this.pos++] = value ? 0xc3 : 0xc2
   }
 
   /** Smallest integer encoding; see the header comment for values that are not int64/uint64. */
   writeInt (value: number): void {
-    if (this.pos + 9 > this.buf.length && !this.grow(9)) return
+    if (this.pos + 9 > this.cap && !this.grow(9)) return
     const buf = this.buf
     let p = this.pos
     if (value === (value | 0)) {
@@ -185,7 +201,7 @@ export class MsgpackWriter {
 
   /** uint64 from two uint32 halves, always as 0xcf (fixed width: ids). */
   writeUint64Halves (hi: number, lo: number): void {
-    if (this.pos + 9 > this.buf.length && !this.grow(9)) return
+    if (this.pos + 9 > this.cap && !this.grow(9)) return
     const buf = this.buf
     buf[this.pos] = 0xcf
     this.pos = put32(buf, put32(buf, this.pos + 1, hi), lo)
@@ -193,14 +209,14 @@ export class MsgpackWriter {
 
   /** int64 from a signed high half and an unsigned low half, always as 0xd3 (timestamps). */
   writeInt64Halves (hi: number, lo: number): void {
-    if (this.pos + 9 > this.buf.length && !this.grow(9)) return
+    if (this.pos + 9 > this.cap && !this.grow(9)) return
     const buf = this.buf
     buf[this.pos] = 0xd3
     this.pos = put32(buf, put32(buf, this.pos + 1, hi), lo)
   }
 
   writeFloat64 (value: number): void {
-    if (this.pos + 9 > this.buf.length && !this.grow(9)) return
+    if (this.pos + 9 > this.cap && !this.grow(9)) return
     this.buf[this.pos] = 0xcb
     this.buf.writeDoubleBE(value, this.pos + 1)
     this.pos += 9
@@ -211,7 +227,7 @@ export class MsgpackWriter {
     if (n < SHORT_STRING) {
       // Optimistic ASCII: for ASCII the byte length is the char length, so the header is known
       // before the copy. The first non-ASCII char sends the whole string to the general path.
-      if (this.pos + 2 + n * 3 > this.buf.length && !this.grow(2 + n * 3)) return
+      if (this.pos + 2 + n * 3 > this.cap && !this.grow(2 + n * 3)) return
       const buf = this.buf
       const start = this.pos
       let p = n < 32 ? start + 1 : start + 2
@@ -231,16 +247,48 @@ export class MsgpackWriter {
     this.writeStringGeneral(s)
   }
 
+  /**
+   * `writeString` for strings that repeat across spans (tag keys and values, service names): the
+   * encoded bytes of strings of 16 to 128 chars are remembered and copied natively next time,
+   * which costs about the same as copying 10 chars by hand.
+   */
+  writeStringCached (s: string, minChars = CACHE_MIN_CHARS): void {
+    const n = s.length
+    if (n < minChars || n > CACHE_MAX_CHARS) { this.writeString(s); return }
+    const cache = this.cache ?? (this.cache = new Map())
+    const hit = cache.get(s)
+    if (hit !== undefined) {
+      if (this.pos + hit.length > this.cap && !this.grow(hit.length)) return
+      this.buf.set(hit, this.pos)
+      this.pos += hit.length
+      return
+    }
+    const start = this.pos
+    this.writeString(s)
+    if (this.overflow) return
+    const len = this.pos - start
+    let arena = this.arena ?? (this.arena = new Uint8Array(CACHE_ARENA_BYTES))
+    if (this.arenaPos + len > arena.length || cache.size >= CACHE_MAX_ENTRIES) {
+      // Entries handed out before stay valid only while they are in the map: drop them all.
+      cache.clear()
+      this.arenaPos = 0
+      arena = this.arena
+    }
+    arena.set(this.buf.subarray(start, this.pos), this.arenaPos)
+    cache.set(s, arena.subarray(this.arenaPos, this.arenaPos + len))
+    this.arenaPos += len
+  }
+
   writeBin (bytes: Uint8Array): void {
     const n = bytes.length
-    if (this.pos + 5 + n > this.buf.length && !this.grow(5 + n)) return
+    if (this.pos + 5 + n > this.cap && !this.grow(5 + n)) return
     this.writeBinHeader(n)
     this.buf.set(bytes, this.pos)
     this.pos += n
   }
 
   writeBinHeader (length: number): void {
-    if (this.pos + 5 > this.buf.length && !this.grow(5)) return
+    if (this.pos + 5 > this.cap && !this.grow(5)) return
     const buf = this.buf
     if (length < 0x100) {
       buf[this.pos++] = 0xc4; buf[this.pos++] = length
@@ -285,7 +333,7 @@ export class MsgpackWriter {
    */
   beginBin (): number {
     const at = this.pos
-    if (this.pos + 5 > this.buf.length && !this.grow(5)) return at
+    if (this.pos + 5 > this.cap && !this.grow(5)) return at
     this.pos += 5
     return at
   }
@@ -308,7 +356,7 @@ export class MsgpackWriter {
   }
 
   private writeContainerHeader (count: number, fixBase: number, marker16: number): void {
-    if (this.pos + 5 > this.buf.length && !this.grow(5)) return
+    if (this.pos + 5 > this.cap && !this.grow(5)) return
     const buf = this.buf
     if (count < 16) {
       buf[this.pos++] = fixBase | count
@@ -330,7 +378,7 @@ export class MsgpackWriter {
     else if (n >= 0x10000) header = 5
     else header = strHeaderSize(Buffer.byteLength(s, 'utf8'))
     const need = header + n * 3
-    if (this.pos + need > this.buf.length && !this.grow(need)) return
+    if (this.pos + need > this.cap && !this.grow(need)) return
     const buf = this.buf
     const start = this.pos
     const bytes = nativeUtf8Write !== undefined
@@ -355,12 +403,13 @@ export class MsgpackWriter {
       this.overflow = true
       return false
     }
-    let cap = this.buf.length * 2
+    let cap = this.cap * 2
     while (cap < needed) cap *= 2
     if (cap > this.maxCapacity) cap = this.maxCapacity
     const next = Buffer.allocUnsafe(cap)
     this.buf.copy(next, 0, 0, this.pos)
     this.buf = next
+    this.cap = cap
     return true
   }
 }

@@ -4,8 +4,9 @@ import type { SpanData } from '../trace/span_data.js'
 import type { EncodeStats } from './encode_stats.js'
 import { PLACEHOLDER_GETTER, encodeMetaStructValue, encodePlaceholder } from './meta_struct.js'
 import { MsgpackWriter } from './msgpack_writer.js'
+import { allocPayload, arrayHeaderSize, putArrayHeader } from './payload_buffer.js'
 import {
-  coerceMetaValue, durationField, hop, parseHexId, parsedId, skippedMetric, stringField, unreadableMap,
+  coerceMetaValue, durationField, hop, objectPrototypeIsClean, parseHexId, parsedId, skippedMetric, stringField, unreadableMap,
 } from './span_fields.js'
 
 /**
@@ -72,6 +73,7 @@ const TWO_32 = 4294967296
 let lastTraceId: unknown
 let lastTraceHi = 0
 let lastTraceLo = 0
+let protoClean = true
 
 /**
  * Appends one chunk (an array of span maps) to `out`. On 'overflow' or 'error' the writer is
@@ -80,6 +82,7 @@ let lastTraceLo = 0
 export function encodeChunkV04 (spans: readonly SpanData[], out: MsgpackWriter, stats: EncodeStats): EncodeResult {
   if (out.overflowed) return 'overflow'
   const mark = out.length
+  protoClean = objectPrototypeIsClean()
   try {
     const n = spans.length
     out.writeArrayHeader(n)
@@ -96,15 +99,15 @@ export function encodeChunkV04 (spans: readonly SpanData[], out: MsgpackWriter, 
   return 'ok'
 }
 
-/** A whole payload body from chunks encoded by `encodeChunkV04` (copies them once). */
+/**
+ * A whole payload body from chunks encoded by `encodeChunkV04` (copied once; the chunks may be
+ * views of a writer that is reused afterwards).
+ */
 export function assemblePayloadV04 (chunks: readonly Uint8Array[]): Buffer {
-  let total = 0
+  let total = arrayHeaderSize(chunks.length)
   for (let i = 0; i < chunks.length; i++) total += chunks[i].length
-  const header = new MsgpackWriter({ initialCapacity: 8 })
-  header.writeArrayHeader(chunks.length)
-  const body = Buffer.allocUnsafe(header.length + total)
-  body.set(header.view(), 0)
-  let p = header.length
+  const body = allocPayload(total)
+  let p = putArrayHeader(body, 0, chunks.length)
   for (let i = 0; i < chunks.length; i++) {
     body.set(chunks[i], p)
     p += chunks[i].length
@@ -130,13 +133,13 @@ function encodeSpan (span: SpanData, out: MsgpackWriter, stats: EncodeStats): vo
   parseHexId(span.parentId, stats)
   out.putUint32At(at + AT_PARENT_ID, parsedId.hi)
   out.putUint32At(at + AT_PARENT_ID + 4, parsedId.lo)
-  out.writeString(typeof span.service === 'string' ? span.service : stringField(span.service, stats))
+  out.writeStringCached(typeof span.service === 'string' ? span.service : stringField(span.service, stats))
   out.writeRaw(K_NAME)
-  out.writeString(typeof span.name === 'string' ? span.name : stringField(span.name, stats))
+  out.writeStringCached(typeof span.name === 'string' ? span.name : stringField(span.name, stats))
   out.writeRaw(K_RESOURCE)
-  out.writeString(typeof span.resource === 'string' ? span.resource : stringField(span.resource, stats))
+  out.writeStringCached(typeof span.resource === 'string' ? span.resource : stringField(span.resource, stats))
   out.writeRaw(K_TYPE)
-  out.writeString(typeof span.type === 'string' ? span.type : stringField(span.type, stats))
+  out.writeStringCached(typeof span.type === 'string' ? span.type : stringField(span.type, stats))
   const m = out.writeTemplate(T_MID)
   if (m < 0) return
   const sec = span.startSec
@@ -160,24 +163,23 @@ function encodeSpan (span: SpanData, out: MsgpackWriter, stats: EncodeStats): vo
 
 function writeMeta (meta: Record<string, unknown>, out: MsgpackWriter, stats: EncodeStats): void {
   if (meta === null || typeof meta !== 'object') { out.writeMapHeader(0); return }
-  // for-in, not Object.keys: V8 reads values through the enum cache (several times faster), and
-  // hasOwnProperty inside for-in is optimized away for plain objects.
+  // A bare for-in when Object.prototype is clean (see objectPrototypeIsClean).
   let at = -1
   let n = 0
   let count = 0
   try {
-    for (const k in meta) if (hop.call(meta, k)) n++
+    for (const k in meta) if (protoClean || hop.call(meta, k)) n++
     at = out.reserveMapHeader(n)
     for (const k in meta) {
       if (count === n) break // a getter added keys: the header cannot grow
-      if (!hop.call(meta, k)) continue
+      if (!protoClean && !hop.call(meta, k)) continue
       let v = meta[k]
       if (typeof v !== 'string') {
         v = coerceMetaValue(v, stats)
         if (v === undefined) continue
       }
-      out.writeString(k)
-      out.writeString(v as string)
+      out.writeStringCached(k, 8)
+      out.writeStringCached(v as string)
       count++
     }
   } catch {
@@ -193,15 +195,15 @@ function writeMetrics (metrics: Record<string, unknown>, out: MsgpackWriter, sta
   let n = 0
   let count = 0
   try {
-    for (const k in metrics) if (hop.call(metrics, k)) n++
+    for (const k in metrics) if (protoClean || hop.call(metrics, k)) n++
     at = out.reserveMapHeader(n)
     for (const k in metrics) {
       if (count === n) break
-      if (!hop.call(metrics, k)) continue
+      if (!protoClean && !hop.call(metrics, k)) continue
       const v = metrics[k]
       // `v - v` is 0 for finite numbers and NaN for NaN/±Infinity.
       if (typeof v !== 'number' || v - v !== 0) { skippedMetric(stats); continue }
-      out.writeString(k)
+      out.writeStringCached(k, 8)
       out.writeInt(v)
       count++
     }

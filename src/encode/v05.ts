@@ -3,7 +3,10 @@ import { epochNsHigh, epochNsLow } from '../trace/clock.js'
 import type { SpanData } from '../trace/span_data.js'
 import type { EncodeStats } from './encode_stats.js'
 import { MsgpackWriter } from './msgpack_writer.js'
-import { coerceMetaValue, durationField, skippedMetric, stringField, writeHexId } from './span_fields.js'
+import { allocPayload, arrayHeaderSize, putArrayHeader } from './payload_buffer.js'
+import {
+  coerceMetaValue, durationField, hop, objectPrototypeIsClean, skippedMetric, stringField, unreadableMap, writeHexId,
+} from './span_fields.js'
 
 /**
  * Trace payload v0.5 (`PUT /v0.5/traces`): `[string_table, chunks]`. Every string is sent once in
@@ -36,6 +39,7 @@ export class V05PayloadBuilder {
   private readonly strings: MsgpackWriter
   private readonly chunks: MsgpackWriter
   private chunkTotal = 0
+  private protoClean = true
 
   constructor (options: V05PayloadBuilderOptions = {}) {
     const max = options.maxBytes
@@ -62,6 +66,7 @@ export class V05PayloadBuilder {
     const stringsMark = this.strings.length
     const chunksMark = this.chunks.length
     const tableMark = this.table.length
+    this.protoClean = objectPrototypeIsClean()
     try {
       const n = spans.length
       this.chunks.writeArrayHeader(n)
@@ -83,16 +88,11 @@ export class V05PayloadBuilder {
 
   /** The payload body (a copy; the builder can be reset and reused right away). */
   finish (): Buffer {
-    const head = new MsgpackWriter({ initialCapacity: 16 })
-    head.writeArrayHeader(2)
-    head.writeArrayHeader(this.table.length)
-    const mid = new MsgpackWriter({ initialCapacity: 8 })
-    mid.writeArrayHeader(this.chunkTotal)
-    const body = Buffer.allocUnsafe(head.length + this.strings.length + mid.length + this.chunks.length)
-    let p = 0
-    body.set(head.view(), p); p += head.length
-    body.set(this.strings.view(), p); p += this.strings.length
-    body.set(mid.view(), p); p += mid.length
+    const body = allocPayload(this.length)
+    let p = putArrayHeader(body, 0, 2)
+    p = putArrayHeader(body, p, this.table.length)
+    body.set(this.strings.view(), p)
+    p = putArrayHeader(body, p + this.strings.length, this.chunkTotal)
     body.set(this.chunks.view(), p)
     return body
   }
@@ -146,19 +146,28 @@ export class V05PayloadBuilder {
   private writeMeta (meta: Record<string, unknown>, stats: EncodeStats): void {
     const out = this.chunks
     if (meta === null || typeof meta !== 'object') { out.writeMapHeader(0); return }
-    const keys = Object.keys(meta)
-    const n = keys.length
-    const at = out.reserveMapHeader(n)
-    let count = n
-    for (let i = 0; i < n; i++) {
-      const k = keys[i]
-      let v = meta[k]
-      if (typeof v !== 'string') {
-        v = coerceMetaValue(v, stats)
-        if (v === undefined) { count--; continue }
+    const own = !this.protoClean
+    let at = -1
+    let n = 0
+    let count = 0
+    try {
+      for (const k in meta) if (!own || hop.call(meta, k)) n++
+      at = out.reserveMapHeader(n)
+      for (const k in meta) {
+        if (count === n) break // a getter added keys: the header cannot grow
+        if (own && !hop.call(meta, k)) continue
+        let v = meta[k]
+        if (typeof v !== 'string') {
+          v = coerceMetaValue(v, stats)
+          if (v === undefined) continue
+        }
+        out.writeInt(this.index(k))
+        out.writeInt(this.index(v as string))
+        count++
       }
-      out.writeInt(this.index(k))
-      out.writeInt(this.index(v as string))
+    } catch {
+      unreadableMap(out, at, stats)
+      return
     }
     if (count !== n) out.patchMapHeader(at, count)
   }
@@ -166,16 +175,25 @@ export class V05PayloadBuilder {
   private writeMetrics (metrics: Record<string, unknown>, stats: EncodeStats): void {
     const out = this.chunks
     if (metrics === null || typeof metrics !== 'object') { out.writeMapHeader(0); return }
-    const keys = Object.keys(metrics)
-    const n = keys.length
-    const at = out.reserveMapHeader(n)
-    let count = n
-    for (let i = 0; i < n; i++) {
-      const k = keys[i]
-      const v = metrics[k]
-      if (typeof v !== 'number' || v - v !== 0) { skippedMetric(stats); count--; continue }
-      out.writeInt(this.index(k))
-      out.writeInt(v)
+    const own = !this.protoClean
+    let at = -1
+    let n = 0
+    let count = 0
+    try {
+      for (const k in metrics) if (!own || hop.call(metrics, k)) n++
+      at = out.reserveMapHeader(n)
+      for (const k in metrics) {
+        if (count === n) break
+        if (own && !hop.call(metrics, k)) continue
+        const v = metrics[k]
+        if (typeof v !== 'number' || v - v !== 0) { skippedMetric(stats); continue }
+        out.writeInt(this.index(k))
+        out.writeInt(v)
+        count++
+      }
+    } catch {
+      unreadableMap(out, at, stats)
+      return
     }
     if (count !== n) out.patchMapHeader(at, count)
   }
@@ -194,8 +212,4 @@ function dropMetaStruct (metaStruct: Record<string, unknown>, stats: EncodeStats
   stats.metaStructDropped += dropped
   log.warnOnce('encode.v05:meta_struct',
     'meta_struct cannot travel in trace payload v0.5 and was dropped (use v0.4; further drops are counted silently)')
-}
-
-function arrayHeaderSize (count: number): number {
-  return count < 16 ? 1 : count < 0x10000 ? 3 : 5
 }

@@ -33,6 +33,12 @@ export interface SpanOptions {
 export type FinishHook = (span: Span) => void
 
 /**
+ * Called before headers are injected; returns `_dd.p.*` tags for this injection only (LLM
+ * Observability's `_dd.p.llmobs_*` name the injecting span, so they must not stick to the trace).
+ */
+export type InjectHook = (target: Span | SpanContext, trace: TraceState) => Record<string, string> | undefined
+
+/**
  * The tracer core: creates spans, keeps the active one in async context, and runs finished
  * traces through aggregation → processors → writer. One instance per configuration; the
  * package's `tracer` export is a lazily initialised singleton of it.
@@ -46,6 +52,7 @@ export class Tracer implements SpanSink {
   private readonly aggregator: SpanAggregator
   private readonly transport: HttpTransport | undefined
   private readonly finishHooks: FinishHook[] = []
+  private readonly injectHooks: InjectHook[] = []
   private shutdownPromise: Promise<void> | undefined
   private readonly exitHandler: () => void
 
@@ -179,7 +186,14 @@ export class Tracer implements SpanSink {
       }
       const trace = target.trace
       this.sampler.decide(trace, trace.localRoot ?? (target instanceof Span ? target : undefined) ?? stubRoot(trace, this.config.service), this.config.env)
-      injectHeaders({ trace, spanId: target.spanId, spanMeta: target instanceof Span ? target.meta : {}, tracestateOthers: trace.tracestateOthers }, carrier)
+      let injected = trace
+      for (const hook of this.injectHooks) {
+        try {
+          const extra = hook(target, trace)
+          if (extra !== undefined) injected = { ...injected, tags: { ...injected.tags, ...extra } }
+        } catch (err) { log.internalError('inject hook', err) }
+      }
+      injectHeaders({ trace: injected, spanId: target.spanId, spanMeta: target instanceof Span ? target.meta : {}, tracestateOthers: trace.tracestateOthers }, carrier)
     } catch (err) {
       log.internalError('tracer.inject', err)
     }
@@ -218,6 +232,15 @@ export class Tracer implements SpanSink {
     return () => {
       const i = this.finishHooks.indexOf(hook)
       if (i >= 0) this.finishHooks.splice(i, 1)
+    }
+  }
+
+  /** Internal hook for LLM Observability: runs before every inject. */
+  addInjectHook (hook: InjectHook): () => void {
+    this.injectHooks.push(hook)
+    return () => {
+      const i = this.injectHooks.indexOf(hook)
+      if (i >= 0) this.injectHooks.splice(i, 1)
     }
   }
 

@@ -59,7 +59,7 @@ export async function startSink (script?: Script): Promise<Sink> {
         const status = reply.status ?? 200
         if (status >= 200 && status < 300) requests.push(rec)
         res.writeHead(status, { 'Content-Type': 'application/json', ...reply.headers })
-        res.end(reply.body ?? (req.url?.includes('/traces') === true ? '{"rate_by_service":{"service:,env:":1}}' : '{}'))
+        res.end(reply.body ?? defaultBody(req.url ?? ''))
       }
       if (reply.delayMs !== undefined) setTimeout(answer, reply.delayMs)
       else answer()
@@ -88,5 +88,20 @@ export async function startSink (script?: Script): Promise<Sink> {
 export function v04Chunks (sink: Sink): Array<Array<Record<string, unknown>>> {
   const out: Array<Array<Record<string, unknown>>> = []
   for (const r of sink.to('/v0.4/traces')) out.push(...(decodeMsgpack(r.body) as Array<Array<Record<string, unknown>>>))
+  return out
+}
+
+function defaultBody (url: string): string {
+  if (url.includes('/traces')) return '{"rate_by_service":{"service:,env:":1}}'
+  if (url === '/info') return JSON.stringify({ endpoints: ['/v0.4/traces', '/v0.5/traces', '/evp_proxy/v2/'], span_meta_structs: true })
+  return '{}'
+}
+
+/** LLMObs span events posted to the EVP proxy (or agentless intake), in arrival order. */
+export function evpEvents (sink: Sink, path = '/evp_proxy/v2/api/v2/llmobs'): Array<Record<string, unknown>> {
+  const out: Array<Record<string, unknown>> = []
+  for (const r of sink.to(path)) {
+    for (const env of JSON.parse(r.body.toString('utf8')) as Array<{ spans: Array<Record<string, unknown>> }>) out.push(...env.spans)
+  }
   return out
 }

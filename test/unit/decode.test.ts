@@ -167,6 +167,7 @@ test('decodeMsgpack: exact ints at every width, floats, bin, nested values', () 
     [[0xcf, 0x00, 0x20, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00], 2n ** 53n],
     [[0xd3, 0x80, 0, 0, 0, 0, 0, 0, 0], -(2n ** 63n)],
     [[0xd3, 0xff, 0xe0, 0, 0, 0, 0, 0, 1], -(2 ** 53) + 1],
+    [[0xd3, 0xff, 0xe0, 0, 0, 0, 0, 0, 0], -(2n ** 53n)],
     [[0xd3, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xfe], -2],
     [[0xd0, 0x80], -128], [[0xd1, 0x80, 0x00], -32768], [[0xd2, 0x80, 0, 0, 0], -2147483648],
     [[0xcc, 0xff], 255], [[0xcd, 0xff, 0xff], 65535], [[0xce, 0xff, 0xff, 0xff, 0xff], 4294967295],
@@ -193,4 +194,14 @@ test('hostile "__proto__" keys stay own data and do not touch prototypes', () =>
   assert.ok(doc.ok)
   assert.equal(Object.getPrototypeOf(doc.value), Object.prototype)
   assert.deepEqual(Object.getOwnPropertyDescriptor(doc.value, '__proto__')?.value, { a: 1 })
+})
+
+test('the short-string cache never hands back a different string (10,000 distinct keys, 4,096 slots)', () => {
+  for (let round = 0; round < 2; round++) {
+    const meta: Record<string, string> = {}
+    for (let i = 0; i < 10_000; i++) meta[`k${i.toString(36).padStart(6, '0')}`] = `v${(i * 7919).toString(36)}`
+    const r = decodeV04(packr.pack([[{ meta }]]))
+    if (!r.ok) assert.fail(r.reason)
+    assert.deepEqual(r.chunks[0][0].meta, meta)
+  }
 })

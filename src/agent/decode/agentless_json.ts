@@ -45,6 +45,7 @@ const SECONDS_CUTOFF = 1e11
 class JsonDecodeError extends Error {}
 
 export function decodeAgentlessTraces (text: string, options: AgentlessDecodeOptions = {}): AgentlessDecodeResult {
+  if (typeof text !== 'string') return { ok: false, reason: 'body must be text' }
   let doc: unknown
   try {
     doc = JSON.parse(text)

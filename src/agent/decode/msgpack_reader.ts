@@ -53,9 +53,12 @@ function kindOfLead (b: number): MsgpackKind {
   return 'ext' // 0xc7-0xc9, 0xd4-0xd8
 }
 
-/** Short ASCII strings are built in JS: cheaper than a native call for the many small keys. */
-const SHORT_STRING = 24
+/** ASCII strings up to this length go through STRING_CACHE (keys and short values repeat a lot). */
+const SHORT_STRING = 32
 const TWO_32 = 4294967296
+/** Direct-mapped cache of short ASCII strings, shared by all readers (content-addressed, so safe). */
+const CACHE_MASK = 4095
+const STRING_CACHE: Array<string | undefined> = new Array<string | undefined>(CACHE_MASK + 1)
 
 export class MsgpackReader {
   readonly maxDepth: number
@@ -197,7 +200,9 @@ export class MsgpackReader {
       case 0xd3: {
         this.need(9)
         const hi = this.view.getInt32(at + 1)
-        v = hi > -0x200000 && hi < 0x200000 ? hi * TWO_32 + this.view.getUint32(at + 5) : this.view.getBigInt64(at + 1)
+        // Exact as a double when |v| <= 2^53; -2^53 itself is not a safe integer, so bigint.
+        const n = hi >= -0x200000 && hi < 0x200000 ? hi * TWO_32 + this.view.getUint32(at + 5) : -Infinity
+        v = n >= -Number.MAX_SAFE_INTEGER ? n : this.view.getBigInt64(at + 1)
         this.pos += 9
         break
       }
@@ -313,17 +318,26 @@ export class MsgpackReader {
     const start = this.pos
     const end = start + len
     this.pos = end
-    if (len <= SHORT_STRING) {
-      const bytes = this.bytes
-      let s = ''
-      for (let i = start; i < end; i++) {
-        const c = bytes[i]
-        if (c >= 0x80) return this.buf.toString('utf8', start, end)
-        s += String.fromCharCode(c)
-      }
-      return s
+    if (len > SHORT_STRING) return this.buf.toString('utf8', start, end)
+    // Short strings repeat (meta keys, service, env...): a content-addressed cache hands back
+    // the same string, which also spares V8 re-internalizing it as a property key.
+    const bytes = this.bytes
+    let h = len
+    for (let i = start; i < end; i++) {
+      const c = bytes[i]
+      if (c >= 0x80) return this.buf.toString('utf8', start, end)
+      h = Math.imul(h ^ c, 0x01000193)
     }
-    return this.buf.toString('utf8', start, end)
+    const slot = (h >>> 20) & CACHE_MASK
+    const cached = STRING_CACHE[slot]
+    if (cached !== undefined && cached.length === len) {
+      let same = true
+      for (let i = 0; i < len; i++) if (cached.charCodeAt(i) !== bytes[start + i]) { same = false; break }
+      if (same) return cached
+    }
+    const s = this.buf.toString('latin1', start, end)
+    STRING_CACHE[slot] = s
+    return s
   }
 
   private lead (): number {

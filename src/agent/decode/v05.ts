@@ -16,10 +16,11 @@ import { DEFAULT_MAX_SPANS, type DecodedSpan, type TraceDecodeOptions, type Trac
  */
 export function decodeV05 (body: Uint8Array, options: TraceDecodeOptions = {}): TraceDecodeResult {
   const w = new Where()
+  if (!(body instanceof Uint8Array)) return { ok: false, reason: 'body must be bytes (a Uint8Array)' }
   if (body.byteLength === 0) return { ok: false, reason: 'empty body: expected a msgpack array [string_table, chunks]' }
-  const r = new MsgpackReader(body, options.limits)
   const maxSpans = options.maxSpans ?? DEFAULT_MAX_SPANS
   try {
+    const r = new MsgpackReader(body, options.limits)
     if (r.peekKind() !== 'array') r.fail(`body must be an array [string_table, chunks], got ${r.describeNext()}`)
     const at = r.offset
     const top = r.readArrayHeader()

@@ -1,0 +1,52 @@
+/**
+ * The local agent's counters, persisted in the store (so they survive a restart with a file
+ * database) and cleared by `POST /api/reset`.
+ *
+ * Exact semantics (each request is counted once, in exactly one of payloads_received,
+ * requests_rejected or faults_injected, when it reaches a data endpoint):
+ * - payloads_received: requests to a data endpoint (/v0.4/traces, /v0.5/traces, /v1/input,
+ *   /api/v2/llmobs, eval-metric, directly or through /evp_proxy/) that were accepted (2xx) and
+ *   stored. Quiet endpoints (/v0.7/config, /telemetry/..., ...) and the query API never count.
+ * - chunks_received: non-empty trace chunks in accepted trace payloads (v0.4, v0.5, /v1/input).
+ *   Empty chunks are skipped, as the Agent does.
+ * - chunks_dropped_sampling: of those, chunks the Agent's sampling removed (priority < 0, or
+ *   priority 0 not kept by the errors sampler). /v1/input applies no sampling.
+ * - chunks_dropped_invalid: chunks the Agent's normalizer would drop (a span with trace_id or
+ *   span_id 0, or spans of different traces in one chunk); the payload is still accepted.
+ * - chunks_kept_errors: priority-0 chunks kept by the errors sampler (a subset of the kept).
+ * - llmobs_extracted: LLMObs span events extracted from `meta_struct._llmobs` of kept chunks
+ *   (v0.4 path `trace`, /v1/input path `agentless`), duplicates included.
+ * - llmobs_evp: span events received in `/evp_proxy/.../api/v2/llmobs` posts, duplicates included.
+ * - llmobs_agentless: span events received in `/api/v2/llmobs` posts, duplicates included.
+ * - duplicates_suppressed: span events not stored because an event with the same
+ *   (trace_id, span_id) was already stored (whatever path either came by, same request included).
+ *   So: rows stored = llmobs_extracted + llmobs_evp + llmobs_agentless - duplicates_suppressed.
+ * - evaluations: evaluation metrics stored (each element of `attributes.metrics`).
+ * - requests_rejected: requests to a data endpoint or the query API answered 4xx by validation
+ *   (bad method, content type, encoding, body, size, missing EVP subdomain, API key). Nothing
+ *   of such a request is stored. Unknown paths (404) and quiet endpoints do not count.
+ * - faults_injected: requests answered (or delayed) by a fault set with POST /api/faults.
+ */
+export const COUNTER_NAMES = [
+  'payloads_received',
+  'chunks_received',
+  'chunks_dropped_sampling',
+  'chunks_dropped_invalid',
+  'chunks_kept_errors',
+  'llmobs_extracted',
+  'llmobs_evp',
+  'llmobs_agentless',
+  'duplicates_suppressed',
+  'evaluations',
+  'requests_rejected',
+  'faults_injected',
+] as const
+
+export type CounterName = typeof COUNTER_NAMES[number]
+export type Counters = Record<CounterName, number>
+
+export function zeroCounters (): Counters {
+  const c = {} as Counters
+  for (const name of COUNTER_NAMES) c[name] = 0
+  return c
+}

@@ -1,0 +1,160 @@
+import type { AddressInfo } from 'node:net'
+import { log } from '../diag/logger.js'
+import type { AgentContext, AgentLogger } from './agent_context.js'
+import { AgentSampler } from './agent_sampler.js'
+import type { Counters } from './counters.js'
+import { Faults } from './faults.js'
+import { createAgentServer } from './server.js'
+import { Store } from './store.js'
+
+export type { AgentLogger } from './agent_context.js'
+export type { Counters } from './counters.js'
+
+export interface AgentOptions {
+  /** Interface to bind (default 127.0.0.1). Anything but loopback is warned about: no auth. */
+  host?: string
+  /** Default 8126; 0 picks a free port (read it from `agent.port`). */
+  port?: number
+  /** ':memory:' or a SQLite file path (default ./.llmobs/agent.db, directory created on demand). */
+  db?: string
+  /** When set, agentless endpoints (/api/v2/llmobs, /v1/input, eval-metric) require this DD-API-KEY. */
+  apiKey?: string
+  /** `rate_by_service` answered to tracers (default `{"service:,env:": 1}`). */
+  rates?: Record<string, number>
+  /** Errors sampler budget: priority-0 chunks with an error kept per 1-second window (default 10). */
+  errorsPerSecond?: number
+  /** Trace request cap (default 25 MiB, as the Agent). */
+  maxTraceBodyBytes?: number
+  /** EVP proxy and LLMObs intake request cap (default 10 MiB, as the Agent's EVP proxy). */
+  maxEvpBodyBytes?: number
+  logger?: AgentLogger
+}
+
+export interface LocalAgent {
+  /** `http://host:port`, ready for `DD_TRACE_AGENT_URL` or `new Tracer({ url })`. */
+  readonly url: string
+  readonly port: number
+  readonly host: string
+  /** Where the data lives (':memory:' or the file path). */
+  readonly db: string
+  /** Stops serving and closes the database. Idempotent. */
+  close (): Promise<void>
+  counters (): Counters
+  /** For in-process tests and tools: read-only use (writes belong to the HTTP endpoints). */
+  readonly store: Store
+}
+
+export const AGENT_DEFAULTS = {
+  host: '127.0.0.1',
+  port: 8126,
+  db: './.llmobs/agent.db',
+  rates: { 'service:,env:': 1 } as Record<string, number>,
+  errorsPerSecond: 10,
+  maxTraceBodyBytes: 25 * 1024 * 1024,
+  maxEvpBodyBytes: 10 * 1024 * 1024,
+} as const
+
+const LOOPBACK = new Set(['127.0.0.1', 'localhost', '::1'])
+
+const defaultLogger: AgentLogger = {
+  info: () => {},
+  warn: (message) => log.warn(message),
+}
+
+/**
+ * Starts the embedded local agent + intake: Datadog Agent endpoints (/info, /v0.4|5/traces,
+ * /evp_proxy/), agentless intake endpoints, the SQLite store and the query API (/api/...).
+ * Rejects when the port cannot be bound or the database cannot be opened.
+ *
+ * @example
+ * const agent = await startAgent({ port: 0, db: ':memory:' })
+ * const tracer = new Tracer({ url: agent.url })
+ * // ...
+ * await agent.close()
+ */
+export async function startAgent (options: AgentOptions = {}): Promise<LocalAgent> {
+  const opts = options !== null && typeof options === 'object' ? options : {}
+  const logger = opts.logger ?? defaultLogger
+  const host = pick<string>(logger, 'host', opts.host, AGENT_DEFAULTS.host, (v) => typeof v === 'string' && v !== '')
+  const port = pick<number>(logger, 'port', opts.port, AGENT_DEFAULTS.port, (v) => Number.isInteger(v) && (v as number) >= 0 && (v as number) <= 65535)
+  const db = pick<string>(logger, 'db', opts.db, AGENT_DEFAULTS.db, (v) => typeof v === 'string' && v !== '')
+  const apiKey = pick<string | undefined>(logger, 'apiKey', opts.apiKey, undefined, (v) => typeof v === 'string' && v !== '')
+  const rates = pick<Record<string, number>>(logger, 'rates', opts.rates, AGENT_DEFAULTS.rates, isRates)
+  const errorsPerSecond = pick<number>(logger, 'errorsPerSecond', opts.errorsPerSecond, AGENT_DEFAULTS.errorsPerSecond, isCount)
+  const maxTraceBodyBytes = pick<number>(logger, 'maxTraceBodyBytes', opts.maxTraceBodyBytes, AGENT_DEFAULTS.maxTraceBodyBytes, isPositive)
+  const maxEvpBodyBytes = pick<number>(logger, 'maxEvpBodyBytes', opts.maxEvpBodyBytes, AGENT_DEFAULTS.maxEvpBodyBytes, isPositive)
+  if (!LOOPBACK.has(host)) {
+    logger.warn(`local agent bound to ${host}: it has no authentication and stores LLM inputs and outputs; anyone who can reach this address can read them`)
+  }
+
+  const store = new Store(db)
+  const closing = new AbortController()
+  const ctx: AgentContext = {
+    store,
+    sampler: new AgentSampler(errorsPerSecond),
+    faults: new Faults(),
+    rates: { ...rates },
+    apiKey,
+    maxTraceBodyBytes,
+    maxEvpBodyBytes,
+    logger,
+    closing: closing.signal,
+  }
+  const server = createAgentServer(ctx)
+  try {
+    await new Promise<void>((resolve, reject) => {
+      server.once('error', reject)
+      server.listen(port, host, () => {
+        server.off('error', reject)
+        resolve()
+      })
+    })
+  } catch (err) {
+    store.close()
+    throw err
+  }
+  server.on('error', (err) => log.internalError('local agent server', err))
+  const bound = (server.address() as AddressInfo).port
+  const urlHost = host === '0.0.0.0' || host === '::' ? '127.0.0.1' : host.includes(':') ? `[${host}]` : host
+  const url = `http://${urlHost}:${bound}`
+  logger.info(`local agent listening on ${url} (store: ${db})`)
+
+  let closed: Promise<void> | undefined
+  return {
+    url,
+    port: bound,
+    host,
+    db,
+    store,
+    counters: () => store.counters(),
+    close: () => {
+      if (closed !== undefined) return closed
+      closing.abort()
+      closed = new Promise<void>((resolve) => {
+        server.close(() => resolve())
+        server.closeAllConnections()
+      }).finally(() => store.close())
+      return closed
+    },
+  }
+}
+
+function pick<T> (logger: AgentLogger, name: string, value: unknown, fallback: T, ok: (v: unknown) => boolean): T {
+  if (value === undefined || value === null) return fallback
+  if (ok(value)) return value as T
+  logger.warn(`startAgent: invalid option ${name}; using the default`)
+  return fallback
+}
+
+function isRates (v: unknown): boolean {
+  if (v === null || typeof v !== 'object' || Array.isArray(v)) return false
+  return Object.values(v).every((r) => typeof r === 'number' && r >= 0 && r <= 1)
+}
+
+function isCount (v: unknown): boolean {
+  return Number.isInteger(v) && (v as number) >= 0
+}
+
+function isPositive (v: unknown): boolean {
+  return Number.isInteger(v) && (v as number) > 0
+}

@@ -1,0 +1,202 @@
+import { mkdirSync } from 'node:fs'
+import { dirname } from 'node:path'
+import { COUNTER_NAMES, type CounterName, type Counters, zeroCounters } from './counters.js'
+import { openDatabase, type SqliteDatabase, type SqliteStatement } from './sqlite.js'
+import { SCHEMA } from './store_schema.js'
+import { StoreQueries } from './store_queries.js'
+
+/** How an LLMObs span event arrived: riding an APM trace, through the EVP proxy, or agentless. */
+export type ArrivalPath = 'trace' | 'evp' | 'agentless'
+
+export interface NewSpan {
+  traceId: string
+  spanId: string
+  parentId: string | null
+  name: string
+  kind: string | null
+  mlApp: string | null
+  status: string
+  /** Decimal nanoseconds since the epoch (exact). */
+  startNs: string
+  duration: number
+  path: ArrivalPath
+  /** The span event as the intake sees it, as JSON text. */
+  event: string
+}
+
+/** Summary of one APM chunk as the agent saw it (kept or dropped by sampling). */
+export interface NewChunk {
+  /** APM trace id, 32 lowercase hex. */
+  traceId: string
+  rootName: string
+  service: string
+  /** undefined when no span carried `_sampling_priority_v1`. */
+  priority: number | undefined
+  kept: boolean
+  spanCount: number
+  error: boolean
+  /** Spans carrying `meta_struct._llmobs`. */
+  llmobsSpans: number
+  /** '/v0.4/traces', '/v0.5/traces' or '/v1/input'. */
+  endpoint: string
+}
+
+export interface NewEvaluation {
+  traceId: string | null
+  spanId: string | null
+  label: string
+  metricType: string
+  /** JSON text of the metric's value. */
+  value: string
+  mlApp: string | null
+  timestampMs: number | null
+  path: ArrivalPath
+  event: string
+}
+
+/** Everything one accepted request stores, written in one transaction. */
+export interface Batch {
+  spans: NewSpan[]
+  chunks: NewChunk[]
+  evaluations: NewEvaluation[]
+  counts: Partial<Counters>
+}
+
+export function newBatch (): Batch {
+  return { spans: [], chunks: [], evaluations: [], counts: {} }
+}
+
+export function count (batch: Batch, name: CounterName, n = 1): void {
+  batch.counts[name] = (batch.counts[name] ?? 0) + n
+}
+
+/**
+ * APM chunk summaries are kept for the UI, not as the product: past this many the oldest are
+ * pruned, so a long-running agent's database (or memory, with ':memory:') stays bounded.
+ * LLMObs span events are never pruned.
+ */
+const MAX_CHUNK_SUMMARIES = 100_000
+const PRUNE_EVERY = 10_000
+
+/**
+ * The local agent's storage (better-sqlite3): LLMObs span events, APM chunk summaries,
+ * evaluations and counters. All writes of a request go through `commit` in one transaction, so a
+ * request is stored entirely or not at all. Reads are for the query API and in-process tests.
+ */
+export class Store {
+  readonly queries: StoreQueries
+  private readonly db: SqliteDatabase
+  private readonly memory: Counters
+  private readonly insertSpan: SqliteStatement
+  private readonly insertChunk: SqliteStatement
+  private readonly insertEvaluation: SqliteStatement
+  private readonly addCounter: SqliteStatement
+  private readonly commitTx: (batch: Batch, now: number) => number
+  private chunksSincePrune = 0
+  private closed = false
+
+  /** `filename` is ':memory:' or a file path (its directory is created on demand). */
+  constructor (filename: string) {
+    if (filename !== ':memory:' && filename !== '') mkdirSync(dirname(filename), { recursive: true })
+    const db = openDatabase(filename)
+    this.db = db
+    try {
+      if (filename !== ':memory:' && filename !== '') {
+        // WAL: readers (the UI) never block the writer; NORMAL sync is durable enough for a dev store.
+        db.pragma('journal_mode = WAL')
+        db.pragma('synchronous = NORMAL')
+      }
+      db.exec(SCHEMA)
+      const seed = db.prepare('INSERT OR IGNORE INTO counters (name, value) VALUES (?, 0)')
+      for (const name of COUNTER_NAMES) seed.run(name)
+      this.memory = zeroCounters()
+      for (const row of db.prepare('SELECT name, value FROM counters').all() as Array<{ name: string, value: number }>) {
+        if ((COUNTER_NAMES as readonly string[]).includes(row.name)) this.memory[row.name as CounterName] = row.value
+      }
+      this.insertSpan = db.prepare(`INSERT OR IGNORE INTO llmobs_spans
+        (trace_id, span_id, parent_id, name, kind, ml_app, status, start_ns, duration, path, event, received_at)
+        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`)
+      this.insertChunk = db.prepare(`INSERT INTO apm_chunks
+        (trace_id, root_name, service, priority, kept, span_count, error, llmobs_spans, endpoint, received_at)
+        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`)
+      this.insertEvaluation = db.prepare(`INSERT INTO evaluations
+        (trace_id, span_id, label, metric_type, value, ml_app, timestamp_ms, path, event, received_at)
+        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`)
+      this.addCounter = db.prepare('UPDATE counters SET value = value + ? WHERE name = ?')
+      this.commitTx = db.transaction((batch: Batch, now: number) => this.write(batch, now))
+      this.queries = new StoreQueries(db)
+    } catch (err) {
+      db.close()
+      throw err
+    }
+  }
+
+  /**
+   * Stores a request's batch in one transaction; events whose (trace_id, span_id) is already
+   * stored are counted in `duplicates_suppressed` instead. Returns the number of duplicates.
+   */
+  commit (batch: Batch, now: number = Date.now()): number {
+    const duplicates = this.commitTx(batch, now)
+    for (const name of Object.keys(batch.counts) as CounterName[]) this.memory[name] += batch.counts[name] ?? 0
+    this.memory.duplicates_suppressed += duplicates
+    this.chunksSincePrune += batch.chunks.length
+    if (this.chunksSincePrune >= PRUNE_EVERY) this.prune()
+    return duplicates
+  }
+
+  /** Counts that store nothing else (rejected requests, faults). */
+  bump (name: CounterName, n = 1): void {
+    if (this.closed) return
+    this.addCounter.run(n, name)
+    this.memory[name] += n
+  }
+
+  counters (): Counters {
+    return { ...this.memory }
+  }
+
+  /** Deletes everything stored and zeroes the counters. */
+  reset (): void {
+    this.db.transaction(() => {
+      this.db.exec('DELETE FROM llmobs_spans; DELETE FROM apm_chunks; DELETE FROM evaluations; UPDATE counters SET value = 0;')
+    })()
+    for (const name of COUNTER_NAMES) this.memory[name] = 0
+    this.chunksSincePrune = 0
+  }
+
+  get isOpen (): boolean { return !this.closed }
+
+  /** Idempotent. */
+  close (): void {
+    if (this.closed) return
+    this.closed = true
+    this.db.close()
+  }
+
+  private write (batch: Batch, now: number): number {
+    let duplicates = 0
+    for (const s of batch.spans) {
+      const r = this.insertSpan.run(s.traceId, s.spanId, s.parentId, s.name, s.kind, s.mlApp, s.status, s.startNs,
+        s.duration, s.path, s.event, now)
+      if (r.changes === 0) duplicates++
+    }
+    for (const c of batch.chunks) {
+      this.insertChunk.run(c.traceId, c.rootName, c.service, c.priority ?? null, c.kept ? 1 : 0, c.spanCount,
+        c.error ? 1 : 0, c.llmobsSpans, c.endpoint, now)
+    }
+    for (const e of batch.evaluations) {
+      this.insertEvaluation.run(e.traceId, e.spanId, e.label, e.metricType, e.value, e.mlApp, e.timestampMs, e.path, e.event, now)
+    }
+    for (const name of Object.keys(batch.counts) as CounterName[]) {
+      const n = batch.counts[name] ?? 0
+      if (n !== 0) this.addCounter.run(n, name)
+    }
+    if (duplicates > 0) this.addCounter.run(duplicates, 'duplicates_suppressed')
+    return duplicates
+  }
+
+  private prune (): void {
+    this.chunksSincePrune = 0
+    this.db.prepare('DELETE FROM apm_chunks WHERE id <= (SELECT MAX(id) FROM apm_chunks) - ?').run(MAX_CHUNK_SUMMARIES)
+  }
+}

@@ -1,0 +1,82 @@
+import { startAgent, type AgentOptions } from '../agent/start_agent.js'
+
+const USAGE = `usage: llmobs-ts agent [--host 127.0.0.1] [--port 8126] [--db ./.llmobs/agent.db|:memory:] [--api-key <key>]
+
+Runs the local agent + intake until interrupted (Ctrl-C / SIGTERM).
+  --host      interface to bind (default 127.0.0.1; anything else exposes stored LLM data)
+  --port      port (default 8126; 0 picks a free one)
+  --db        SQLite file (created on demand) or :memory:
+  --api-key   DD-API-KEY that agentless endpoints require (any non-empty key when unset)
+`
+
+type Parsed = { ok: true, options: AgentOptions, help: boolean } | { ok: false, error: string }
+
+export function parseAgentArgs (args: readonly string[]): Parsed {
+  const options: AgentOptions = {}
+  for (let i = 0; i < args.length; i++) {
+    const arg = args[i]
+    if (arg === '-h' || arg === '--help') return { ok: true, options, help: true }
+    const eq = arg.indexOf('=')
+    const name = eq > 0 ? arg.slice(0, eq) : arg
+    if (name !== '--host' && name !== '--port' && name !== '--db' && name !== '--api-key') return { ok: false, error: `unknown option "${arg}"` }
+    const value = eq > 0 ? arg.slice(eq + 1) : args[++i]
+    if (value === undefined || value === '') return { ok: false, error: `${name} needs a value` }
+    switch (name) {
+      case '--host': options.host = value; break
+      case '--db': options.db = value; break
+      case '--api-key': options.apiKey = value; break
+      case '--port': {
+        const port = Number(value)
+        if (!/^[0-9]{1,5}$/.test(value) || port > 65535) return { ok: false, error: `--port must be 0-65535, got "${value}"` }
+        options.port = port
+        break
+      }
+    }
+  }
+  return { ok: true, options, help: false }
+}
+
+/**
+ * `llmobs-ts agent`: starts the local agent, prints its URL on stdout, and runs until SIGINT or
+ * SIGTERM, then closes the server and the database. Resolves to the exit code. The API key is
+ * never printed.
+ */
+export async function runAgentCommand (args: string[]): Promise<number> {
+  const parsed = parseAgentArgs(args)
+  if (!parsed.ok) {
+    process.stderr.write(`llmobs-ts agent: ${parsed.error}\n${USAGE}`)
+    return 2
+  }
+  if (parsed.help) {
+    process.stdout.write(USAGE)
+    return 0
+  }
+  const logger = {
+    info: () => {},
+    warn: (message: string) => { process.stderr.write(`llmobs-ts agent: warning: ${message}\n`) },
+  }
+  let agent
+  try {
+    agent = await startAgent({ ...parsed.options, logger })
+  } catch (err) {
+    process.stderr.write(`llmobs-ts agent: could not start: ${err instanceof Error ? err.message : String(err)}\n`)
+    return 1
+  }
+  const started = agent
+  process.stdout.write(`llmobs-ts local agent listening on ${started.url}\n` +
+    `  store: ${started.db}${parsed.options.apiKey !== undefined ? '  (API key required on agentless endpoints)' : ''}\n` +
+    `  point tracers at it: DD_TRACE_AGENT_URL=${started.url}\n`)
+  const signal = await new Promise<NodeJS.Signals>((resolve) => {
+    const onSignal = (s: NodeJS.Signals): void => {
+      process.off('SIGINT', onSignal)
+      process.off('SIGTERM', onSignal)
+      resolve(s)
+    }
+    process.on('SIGINT', onSignal)
+    process.on('SIGTERM', onSignal)
+  })
+  await started.close()
+  const c = started.counters()
+  process.stdout.write(`llmobs-ts agent: ${signal}, stopped (${c.payloads_received} payloads, ${c.llmobs_extracted + c.llmobs_evp + c.llmobs_agentless - c.duplicates_suppressed} LLMObs spans in the store)\n`)
+  return 0
+}

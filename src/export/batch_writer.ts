@@ -1,0 +1,173 @@
+import { log } from '../diag/logger.js'
+import type { Transport, TransportResult } from '../transport/result.js'
+
+/** Where a batch goes; `undefined` while export-mode discovery is running (items wait). */
+export interface BatchDestination {
+  transport: Transport
+  path: string
+  headers: Record<string, string>
+}
+
+export type BatchFailure = 'retries_exhausted' | 'refused' | 'no_destination' | 'buffer_full'
+
+export interface BatchWriterOptions<T> {
+  name: string
+  flushIntervalMs: number
+  payloadMaxBytes: number
+  maxItems: number
+  maxBytes: number
+  requestTimeoutMs: number
+  /** Builds a request body from serialised items. */
+  assemble: (items: string[]) => string
+  onDelivered: (items: T[]) => void
+  onFailed: (items: T[], reason: BatchFailure, detail: string) => void
+}
+
+interface Queued<T> { item: T, json: string, bytes: number }
+
+/**
+ * A bounded JSON batch exporter: items are serialised by the caller, buffered up to a count and
+ * a byte cap, and sent every interval (or sooner when a payload's worth waits) to a destination
+ * that may be decided later. Every item enqueued gets exactly one callback: delivered or failed.
+ */
+export class BatchWriter<T> {
+  private queue: Array<Queued<T>> = []
+  private queuedBytes = 0
+  private destination: BatchDestination | null | undefined
+  private readonly inflight = new Set<Promise<void>>()
+  private timer: NodeJS.Timeout | undefined
+  private waiters: Array<() => void> = []
+  private closed = false
+
+  constructor (private readonly opts: BatchWriterOptions<T>) {}
+
+  /** `null`: there is nowhere to send (items fail with `no_destination`). */
+  setDestination (dest: BatchDestination | null): void {
+    this.destination = dest
+    for (const w of this.waiters.splice(0)) w()
+    if (this.queue.length > 0) this.arm(true)
+  }
+
+  get hasDestination (): boolean { return this.destination !== undefined }
+
+  enqueue (item: T, json: string): void {
+    const bytes = Buffer.byteLength(json)
+    if (this.closed) {
+      this.opts.onFailed([item], 'no_destination', `${this.opts.name} writer shut down`)
+      return
+    }
+    if (this.queue.length >= this.opts.maxItems || this.queuedBytes + bytes > this.opts.maxBytes) {
+      this.opts.onFailed([item], 'buffer_full', `${this.opts.name} buffer full (${this.opts.maxItems} items / ${this.opts.maxBytes} bytes)`)
+      return
+    }
+    this.queue.push({ item, json, bytes })
+    this.queuedBytes += bytes
+    this.arm(this.queuedBytes >= this.opts.payloadMaxBytes)
+  }
+
+  /**
+   * Sends what is queued (waiting for the destination to be known, within the deadline) and
+   * resolves when every request in flight has settled or `timeoutMs` passed.
+   */
+  async flush (timeoutMs = Infinity): Promise<void> {
+    let hold: NodeJS.Timeout | undefined
+    const expired = new Promise<void>((resolve) => {
+      hold = Number.isFinite(timeoutMs) ? setTimeout(resolve, timeoutMs) : setInterval(() => {}, 1 << 30)
+    })
+    const work = (async () => {
+      if (this.destination === undefined && this.queue.length > 0) {
+        await new Promise<void>((resolve) => this.waiters.push(resolve))
+      }
+      this.send()
+      while (this.inflight.size > 0) await Promise.all([...this.inflight])
+    })()
+    try {
+      await Promise.race([work, expired])
+    } finally {
+      clearTimeout(hold)
+      clearInterval(hold)
+    }
+  }
+
+  async shutdown (timeoutMs = Infinity): Promise<void> {
+    if (this.timer !== undefined) clearTimeout(this.timer)
+    this.timer = undefined
+    await this.flush(timeoutMs)
+    this.closed = true
+  }
+
+  get size (): number { return this.queue.length }
+  get busy (): boolean { return this.queue.length > 0 || this.inflight.size > 0 }
+
+  private arm (now: boolean): void {
+    if (this.destination === undefined) return
+    if (now) { this.send(); return }
+    if (this.timer !== undefined) return
+    this.timer = setTimeout(() => { this.timer = undefined; this.send() }, this.opts.flushIntervalMs)
+    this.timer.unref()
+  }
+
+  private send (): void {
+    if (this.timer !== undefined) { clearTimeout(this.timer); this.timer = undefined }
+    if (this.queue.length === 0 || this.destination === undefined) return
+    const queue = this.queue
+    this.queue = []
+    this.queuedBytes = 0
+    const dest = this.destination
+    if (dest === null) {
+      this.opts.onFailed(queue.map((q) => q.item), 'no_destination', 'no destination for this export mode')
+      return
+    }
+    let start = 0
+    let bytes = 0
+    for (let i = 0; i < queue.length; i++) {
+      if (i > start && bytes + queue[i].bytes > this.opts.payloadMaxBytes) {
+        this.track(this.post(dest, queue.slice(start, i)))
+        start = i
+        bytes = 0
+      }
+      bytes += queue[i].bytes
+    }
+    this.track(this.post(dest, start === 0 ? queue : queue.slice(start)))
+  }
+
+  private track (p: Promise<void>): void {
+    this.inflight.add(p)
+    void p.finally(() => this.inflight.delete(p))
+  }
+
+  private async post (dest: BatchDestination, batch: Array<Queued<T>>): Promise<void> {
+    let result: TransportResult
+    try {
+      result = await dest.transport.send({
+        method: 'POST',
+        path: dest.path,
+        headers: { 'Content-Type': 'application/json', ...dest.headers },
+        body: this.opts.assemble(batch.map((q) => q.json)),
+        timeoutMs: this.opts.requestTimeoutMs,
+      })
+    } catch (err) {
+      result = { kind: 'failed', reason: `transport threw: ${(err as Error)?.message}` }
+    }
+    const items = batch.map((q) => q.item)
+    if (result.kind === 'ok') {
+      this.safe(() => this.opts.onDelivered(items))
+      return
+    }
+    if (result.status === 413 && batch.length > 1) {
+      const mid = batch.length >> 1
+      await Promise.all([this.post(dest, batch.slice(0, mid)), this.post(dest, batch.slice(mid))])
+      return
+    }
+    const reason: BatchFailure = result.kind === 'failed' && result.status !== undefined && result.status < 500 && result.status !== 429 && result.status !== 408
+      ? 'refused'
+      : 'retries_exhausted'
+    log.warnOnce(`${this.opts.name}.failed.${reason}`, `${this.opts.name} payload not delivered (${result.reason}); further failures are counted silently`)
+    const detail = result.reason
+    this.safe(() => this.opts.onFailed(items, reason, detail))
+  }
+
+  private safe (fn: () => void): void {
+    try { fn() } catch (err) { log.internalError(`${this.opts.name}.callback`, err) }
+  }
+}

@@ -1,0 +1,65 @@
+import { epochNsString } from '../trace/clock.js'
+import { hexToDecimal } from '../trace/ids.js'
+import type { Span } from '../trace/span.js'
+import type { EventMeta, LlmobsSpanEvent } from './event.js'
+import type { LlmobsSpanState } from './span_state.js'
+
+export interface EventContext {
+  service: string
+  env: string | undefined
+  version: string | undefined
+}
+
+/** The tags every event carries, as a map (meta_struct form); the event takes the sorted list. */
+export function eventTags (span: Span, st: LlmobsSpanState, ctx: EventContext): Record<string, string> {
+  const tags: Record<string, string> = { ...st.tags }
+  tags.ml_app = st.mlApp
+  tags.service = span.service !== '' ? span.service : ctx.service
+  if (ctx.env !== undefined) tags.env = ctx.env
+  if (ctx.version !== undefined) tags.version = ctx.version
+  tags.source = 'integration'
+  tags.language = 'javascript'
+  if (st.sessionId !== undefined) tags.session_id = st.sessionId
+  tags.error = String(span.error)
+  if (span.error === 1 && span.meta['error.type'] !== undefined) tags.error_type = span.meta['error.type']
+  return tags
+}
+
+export function tagList (tags: Record<string, string>): string[] {
+  const out: string[] = []
+  for (const k of Object.keys(tags)) out.push(`${k}:${tags[k]}`)
+  return out.sort()
+}
+
+/** Builds the writer-shaped event (DESIGN §3.5) from a finished span and its LLMObs state. */
+export function buildEvent (span: Span, st: LlmobsSpanState, tags: Record<string, string>): LlmobsSpanEvent {
+  const meta: EventMeta = { span: { kind: st.kind } }
+  if (st.modelName !== undefined) meta.model_name = st.modelName
+  if (st.modelProvider !== undefined) meta.model_provider = st.modelProvider
+  if (st.input !== undefined) meta.input = st.input
+  if (st.output !== undefined) meta.output = st.output
+  if (st.metadata !== undefined) meta.metadata = st.metadata
+  if (st.toolDefinitions !== undefined) meta.tool_definitions = st.toolDefinitions
+  if (span.error === 1) {
+    meta.error = { message: span.meta['error.message'] ?? '', type: span.meta['error.type'] ?? 'Error' }
+    const stack = span.meta['error.stack']
+    if (stack !== undefined) meta.error.stack = stack
+  }
+  const spanIdDec = hexToDecimal(span.spanId)
+  const apmTraceId = span.trace.traceIdHigh + span.trace.traceIdLow
+  const event: LlmobsSpanEvent = {
+    start_ns: epochNsString(span.startSec, span.startNsec),
+    trace_id: st.traceId,
+    span_id: spanIdDec,
+    parent_id: st.parentId,
+    name: st.name,
+    duration: span.duration,
+    status: span.error === 1 ? 'error' : 'ok',
+    meta,
+    metrics: st.metrics,
+    tags: tagList(tags),
+    _dd: { span_id: spanIdDec, trace_id: apmTraceId, apm_trace_id: apmTraceId },
+  }
+  if (st.sessionId !== undefined) event.session_id = st.sessionId
+  return event
+}

@@ -1,0 +1,45 @@
+import type { LlmobsConfig } from '../config/llmobs_config.js'
+import type { Transport } from '../transport/result.js'
+
+/** DESIGN §3.6: resolved once at enable. */
+export type ExportMode = 'apm_agent' | 'apm_agentless' | 'llmobs_agent_proxy' | 'llmobs_agentless'
+
+/** The part of the decision that needs no network: agentless only when asked for. */
+export function chooseMode (config: LlmobsConfig, tracerEnabled: boolean): ExportMode {
+  const apm = config.apmTracingEnabled && tracerEnabled
+  if (config.agentless) return apm ? 'apm_agentless' : 'llmobs_agentless'
+  return apm ? 'apm_agent' : 'llmobs_agent_proxy'
+}
+
+/** True when events ride APM traces (and the rescue applies, in apm_agent). */
+export function ridesTraces (mode: ExportMode): boolean {
+  return mode === 'apm_agent' || mode === 'apm_agentless'
+}
+
+export type EvpDiscovery = 'available' | 'missing' | 'unreachable'
+
+/**
+ * Asks the agent's `/info` whether it has the EVP proxy. Unreachable is not "missing": the agent
+ * may come up later, so the caller keeps the proxy as destination.
+ */
+export async function discoverEvpProxy (transport: Transport, timeoutMs: number): Promise<EvpDiscovery> {
+  const r = await transport.send({ method: 'GET', path: '/info', headers: {}, timeoutMs })
+  if (r.kind !== 'ok') return r.status === 404 ? 'missing' : 'unreachable'
+  try {
+    const info = JSON.parse(r.body) as { endpoints?: unknown }
+    const endpoints = Array.isArray(info.endpoints) ? info.endpoints : []
+    return endpoints.some((e) => typeof e === 'string' && e.startsWith('/evp_proxy/v2')) ? 'available' : 'missing'
+  } catch {
+    return 'unreachable'
+  }
+}
+
+/** Agentless sends API keys: only HTTPS, except to loopback (tests, local proxies). */
+export function isSafeIntakeUrl (url: string): boolean {
+  let u: URL
+  try { u = new URL(url) } catch { return false }
+  if (u.protocol === 'https:') return true
+  if (u.protocol !== 'http:') return false
+  const h = u.hostname.replace(/^\[|\]$/g, '')
+  return h === 'localhost' || h === '::1' || /^127\./.test(h)
+}

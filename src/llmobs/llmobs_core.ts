@@ -1,0 +1,172 @@
+import { DEFAULTS } from '../config/defaults.js'
+import type { LlmobsConfig } from '../config/llmobs_config.js'
+import { log } from '../diag/logger.js'
+import type { BatchFailure, BatchWriter } from '../export/batch_writer.js'
+import { DeliveryLedger, type DropReason, type EventRecord, type Route } from '../export/ledger.js'
+import type { PayloadFate } from '../export/payload_fate.js'
+import type { Span } from '../trace/span.js'
+import type { Tracer } from '../trace/tracer.js'
+import { serializeEvent, toMetaStruct, type LlmobsSpanEvent } from './event.js'
+import { buildEvent, eventTags, type EventContext } from './event_builder.js'
+import { discoverEvpProxy, ridesTraces, type ExportMode } from './export_mode.js'
+import { agentDestinations, agentlessDestinations, evalWriter, isAgentlessMode, spanWriter, type Destinations } from './exporters.js'
+import { LlmobsRescueProcessor } from './rescue_processor.js'
+import { getState, META_STRUCT_KEY, SUBMITTED_TAG } from './span_state.js'
+import { truncateToFit } from './truncate.js'
+
+/** A user hook over finished events: return the (edited) event, or null to drop it. */
+export type EventProcessor = (event: LlmobsSpanEvent) => LlmobsSpanEvent | null | undefined
+
+const DROP_REASON: Record<BatchFailure, DropReason> = {
+  buffer_full: 'buffer_full',
+  retries_exhausted: 'retries_exhausted',
+  refused: 'refused',
+  no_destination: 'no_evp_proxy',
+}
+
+/**
+ * The plumbing behind an enabled `llmobs`: builds events at span finish, attaches them to their
+ * APM span (or ships them directly), follows every event to its fate through the rescue
+ * processor, the trace writer's payload fates and the LLMObs writers, and keeps the ledger.
+ */
+export class LlmobsCore {
+  readonly ledger = new DeliveryLedger()
+  readonly spans: BatchWriter<EventRecord>
+  readonly evals: BatchWriter<string>
+  readonly processors: EventProcessor[] = []
+  private readonly destinations: Destinations
+  private readonly rescue: LlmobsRescueProcessor | undefined
+  private readonly unsubscribe: Array<() => void> = []
+  private readonly ctx: EventContext
+  private readonly exitHandler: () => void
+  readonly ready: Promise<void>
+
+  constructor (readonly tracer: Tracer, readonly config: LlmobsConfig, readonly mode: ExportMode) {
+    this.ctx = { service: tracer.config.service, env: tracer.config.env, version: tracer.config.version }
+    this.spans = spanWriter<EventRecord>({
+      onDelivered: (records) => { for (const r of records) this.ledger.deliver(r) },
+      onFailed: (records, reason) => { for (const r of records) this.ledger.drop(r, DROP_REASON[reason]) },
+    }, config.flushIntervalMs)
+    this.evals = evalWriter<string>({ onDelivered: () => {}, onFailed: () => {} }, config.flushIntervalMs)
+    this.destinations = isAgentlessMode(mode) ? agentlessDestinations(config) : agentDestinations(tracer.config.agent)
+    this.ledger.retriedSource = this.destinations.retries
+
+    if (ridesTraces(mode) && tracer.writer !== undefined) {
+      if (tracer.writer.version === 'v0.5') {
+        log.warnOnce('llmobs.v05', 'LLM Observability requires v0.4 to transmit meta_struct payloads; sending v0.4 instead of the configured v0.5')
+        tracer.writer.setApiVersion('v0.4')
+      }
+      this.rescue = new LlmobsRescueProcessor((r, route) => this.ship(r, route), (n) => this.ledger.route('rodeTrace', n), mode === 'apm_agent')
+      tracer.chain.setLlmobsProcessor(this.rescue)
+      this.unsubscribe.push(tracer.chain.onChunkDropped((chunk) => {
+        for (const span of chunk.spans) this.rescue?.rescue(span as Span)
+      }))
+      this.unsubscribe.push(tracer.writer.onPayloadSettled((fate) => this.onPayloadSettled(fate)))
+    }
+    this.unsubscribe.push(tracer.addFinishHook((span) => this.onSpanFinish(span)))
+    this.ready = this.resolveDestinations()
+    this.exitHandler = () => {
+      if (this.spans.busy || this.evals.busy) void this.flush(DEFAULTS.exitFlushTimeoutMs)
+    }
+    process.on('beforeExit', this.exitHandler)
+  }
+
+  /** Direct modes ship at finish; riding modes attach meta_struct and let the pipeline decide. */
+  private onSpanFinish (span: Span): void {
+    const st = getState(span)
+    if (st === undefined || st.record !== undefined) return
+    const tagMap = eventTags(span, st, this.ctx)
+    let event: LlmobsSpanEvent = buildEvent(span, st, tagMap)
+    let dropped = false
+    for (const p of this.processors) {
+      try {
+        const out = p(event)
+        if (out === null) { dropped = true; break }
+        if (out !== undefined && typeof out === 'object') event = out
+      } catch (err) {
+        log.internalError('llmobs processor (event kept as it was)', err)
+      }
+    }
+    if (dropped) {
+      const record = this.ledger.create({})
+      this.ledger.drop(record, 'user_processor')
+      return
+    }
+    if (truncateToFit(event, DEFAULTS.llmobs.eventSizeLimit)) this.ledger.noteTruncated()
+    const record = this.ledger.create(event)
+    st.record = record
+    if (ridesTraces(this.mode) && this.rescue !== undefined) {
+      span.writeMetaStruct(META_STRUCT_KEY, toMetaStruct(event, st.mlApp, tagsToMap(event.tags)))
+    } else {
+      span.meta[SUBMITTED_TAG] = '1'
+      this.ship(record, 'direct')
+    }
+  }
+
+  private onPayloadSettled (fate: PayloadFate): void {
+    for (const rider of fate.riders) {
+      const record = rider as EventRecord
+      if (record.settled) continue
+      if (fate.acknowledged) this.ledger.deliver(record)
+      else this.ship(record, 'rescuedPayloadFailed')
+    }
+  }
+
+  /** Hands an event to the LLMObs span writer, serialising it once. */
+  ship (record: EventRecord, route: Route): void {
+    this.ledger.route(route)
+    if (record.json === undefined) {
+      try {
+        record.json = serializeEvent(record.event as LlmobsSpanEvent)
+      } catch (err) {
+        log.internalError('llmobs.serialize', err)
+        this.ledger.drop(record, 'encoding_error')
+        return
+      }
+      record.event = undefined
+    }
+    this.spans.enqueue(record, record.json)
+  }
+
+  submitEvaluationJson (json: string): void {
+    this.evals.enqueue(json, json)
+  }
+
+  private async resolveDestinations (): Promise<void> {
+    const dest = this.destinations
+    if (!isAgentlessMode(this.mode)) {
+      const found = await discoverEvpProxy(dest.spans.transport, 2000).catch(() => 'unreachable' as const)
+      if (found === 'missing') {
+        log.warnOnce('llmobs.no_evp', 'the agent has no EVP proxy (/evp_proxy/v2/): LLM Observability events that cannot ride a trace will be dropped (counted as no_evp_proxy). Upgrade the Datadog Agent.')
+        this.spans.setDestination(null)
+        this.evals.setDestination(null)
+        return
+      }
+    }
+    this.spans.setDestination(dest.spans)
+    this.evals.setDestination(dest.evals)
+  }
+
+  async flush (timeoutMs?: number): Promise<void> {
+    // Trace payloads first: their fates may hand events to the span writer.
+    await this.tracer.flush(timeoutMs)
+    await Promise.all([this.spans.flush(timeoutMs), this.evals.flush(timeoutMs)])
+  }
+
+  async shutdown (): Promise<void> {
+    process.removeListener('beforeExit', this.exitHandler)
+    for (const u of this.unsubscribe) u()
+    this.tracer.chain.setLlmobsProcessor(undefined)
+    await Promise.all([this.spans.shutdown(DEFAULTS.shutdownTimeoutMs), this.evals.shutdown(DEFAULTS.shutdownTimeoutMs)])
+    this.destinations.close()
+  }
+}
+
+function tagsToMap (tags: string[]): Record<string, string> {
+  const out: Record<string, string> = {}
+  for (const t of tags) {
+    const i = t.indexOf(':')
+    if (i > 0) out[t.slice(0, i)] = t.slice(i + 1)
+  }
+  return out
+}
