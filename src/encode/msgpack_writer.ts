@@ -19,6 +19,8 @@
  * do (the Agent would otherwise "repair" them itself).
  */
 
+import { EncodedStringCache } from './string_cache.js'
+
 const DEFAULT_INITIAL = 64 * 1024
 const DEFAULT_MAX = 64 * 1024 * 1024
 const DEFAULT_RETAIN = 4 * 1024 * 1024
@@ -30,11 +32,9 @@ const TWO_64 = 18446744073709551616
 const SHORT_STRING = 64
 
 // `writeStringCached`: below 16 chars the hand copy beats a lookup plus a native copy; above 128
-// strings are rarely repeated verbatim. The cache is bounded and simply emptied when full.
+// strings are rarely repeated verbatim.
 const CACHE_MIN_CHARS = 16
 const CACHE_MAX_CHARS = 128
-const CACHE_MAX_ENTRIES = 2048
-const CACHE_ARENA_BYTES = 128 * 1024
 
 type Utf8Writer = (this: Buffer, s: string, offset: number, length: number) => number
 const nativeUtf8Write: Utf8Writer | undefined =
@@ -58,9 +58,7 @@ export class MsgpackWriter {
   private cap: number
   private pos = 0
   private overflow = false
-  private cache: Map<string, Uint8Array> | undefined
-  private arena: Uint8Array | undefined
-  private arenaPos = 0
+  private cache: EncodedStringCache | undefined
 
   constructor (options: MsgpackWriterOptions = {}) {
     this.maxCapacity = positiveInt(options.maxCapacity, DEFAULT_MAX)
@@ -248,14 +246,14 @@ export class MsgpackWriter {
   }
 
   /**
-   * `writeString` for strings that repeat across spans (tag keys and values, service names): the
-   * encoded bytes of strings of 16 to 128 chars are remembered and copied natively next time,
-   * which costs about the same as copying 10 chars by hand.
+   * `writeString` for strings that often repeat across spans (tag keys and values, service
+   * names): see EncodedStringCache. Same bytes as `writeString`.
    */
-  writeStringCached (s: string, minChars = CACHE_MIN_CHARS): void {
+  writeStringCached (s: string): void {
     const n = s.length
-    if (n < minChars || n > CACHE_MAX_CHARS) { this.writeString(s); return }
-    const cache = this.cache ?? (this.cache = new Map())
+    if (n < CACHE_MIN_CHARS || n > CACHE_MAX_CHARS) { this.writeString(s); return }
+    const cache = this.cache ?? (this.cache = new EncodedStringCache())
+    if (!cache.active()) { this.writeString(s); return }
     const hit = cache.get(s)
     if (hit !== undefined) {
       if (this.pos + hit.length > this.cap && !this.grow(hit.length)) return
@@ -265,18 +263,7 @@ export class MsgpackWriter {
     }
     const start = this.pos
     this.writeString(s)
-    if (this.overflow) return
-    const len = this.pos - start
-    let arena = this.arena ?? (this.arena = new Uint8Array(CACHE_ARENA_BYTES))
-    if (this.arenaPos + len > arena.length || cache.size >= CACHE_MAX_ENTRIES) {
-      // Entries handed out before stay valid only while they are in the map: drop them all.
-      cache.clear()
-      this.arenaPos = 0
-      arena = this.arena
-    }
-    arena.set(this.buf.subarray(start, this.pos), this.arenaPos)
-    cache.set(s, arena.subarray(this.arenaPos, this.arenaPos + len))
-    this.arenaPos += len
+    if (!this.overflow) cache.add(s, this.buf, start, this.pos)
   }
 
   writeBin (bytes: Uint8Array): void {

@@ -34,7 +34,8 @@ function key (s: string): Uint8Array {
   return w.toBuffer()
 }
 
-// Runs of constant keys are copied as one template per span; the value slots are filled in place.
+// The constant keys and fixed-width values come first (map order is free), so they are one
+// template copy per span whose value slots are filled in place.
 const head = new MsgpackWriter({ initialCapacity: 128 })
 head.writeMapHeader(13)
 head.writeString('trace_id')
@@ -46,23 +47,20 @@ const AT_SPAN_ID = head.length - 8
 head.writeString('parent_id')
 head.writeUint64Halves(0, 0)
 const AT_PARENT_ID = head.length - 8
+head.writeString('start')
+head.writeInt64Halves(0, 0)
+const AT_START = head.length - 8
+head.writeString('duration')
+head.writeInt64Halves(0, 0)
+const AT_DURATION = head.length - 8
+head.writeString('error')
+head.writeInt(0)
+const AT_ERROR = head.length - 1
 head.writeString('service')
 const T_HEAD = head.toBuffer()
 
-const mid = new MsgpackWriter({ initialCapacity: 128 })
-mid.writeString('start')
-mid.writeInt64Halves(0, 0)
-const AT_START = mid.length - 8
-mid.writeString('duration')
-mid.writeInt64Halves(0, 0)
-const AT_DURATION = mid.length - 8
-mid.writeString('error')
-mid.writeInt(0)
-const AT_ERROR = mid.length - 1
-mid.writeString('meta')
-const T_MID = mid.toBuffer()
-
 const K_NAME = key('name')
+const K_META = key('meta')
 const K_RESOURCE = key('resource')
 const K_TYPE = key('type')
 const K_METRICS = key('metrics')
@@ -133,6 +131,15 @@ function encodeSpan (span: SpanData, out: MsgpackWriter, stats: EncodeStats): vo
   parseHexId(span.parentId, stats)
   out.putUint32At(at + AT_PARENT_ID, parsedId.hi)
   out.putUint32At(at + AT_PARENT_ID + 4, parsedId.lo)
+  const sec = span.startSec
+  const nsec = span.startNsec
+  out.putUint32At(at + AT_START, epochNsHigh(sec, nsec))
+  out.putUint32At(at + AT_START + 4, epochNsLow(sec, nsec))
+  const duration = durationField(span.duration, stats)
+  const durationHi = duration < TWO_32 ? 0 : Math.floor(duration / TWO_32)
+  out.putUint32At(at + AT_DURATION, durationHi)
+  out.putUint32At(at + AT_DURATION + 4, duration - durationHi * TWO_32)
+  if (span.error) out.putByteAt(at + AT_ERROR, 1)
   out.writeStringCached(typeof span.service === 'string' ? span.service : stringField(span.service, stats))
   out.writeRaw(K_NAME)
   out.writeStringCached(typeof span.name === 'string' ? span.name : stringField(span.name, stats))
@@ -140,17 +147,7 @@ function encodeSpan (span: SpanData, out: MsgpackWriter, stats: EncodeStats): vo
   out.writeStringCached(typeof span.resource === 'string' ? span.resource : stringField(span.resource, stats))
   out.writeRaw(K_TYPE)
   out.writeStringCached(typeof span.type === 'string' ? span.type : stringField(span.type, stats))
-  const m = out.writeTemplate(T_MID)
-  if (m < 0) return
-  const sec = span.startSec
-  const nsec = span.startNsec
-  out.putUint32At(m + AT_START, epochNsHigh(sec, nsec))
-  out.putUint32At(m + AT_START + 4, epochNsLow(sec, nsec))
-  const duration = durationField(span.duration, stats)
-  const durationHi = duration < TWO_32 ? 0 : Math.floor(duration / TWO_32)
-  out.putUint32At(m + AT_DURATION, durationHi)
-  out.putUint32At(m + AT_DURATION + 4, duration - durationHi * TWO_32)
-  if (span.error) out.putByteAt(m + AT_ERROR, 1)
+  out.writeRaw(K_META)
   writeMeta(span.meta, out, stats)
   out.writeRaw(K_METRICS)
   writeMetrics(span.metrics, out, stats)
@@ -178,7 +175,7 @@ function writeMeta (meta: Record<string, unknown>, out: MsgpackWriter, stats: En
         v = coerceMetaValue(v, stats)
         if (v === undefined) continue
       }
-      out.writeStringCached(k, 8)
+      out.writeStringCached(k)
       out.writeStringCached(v as string)
       count++
     }
@@ -203,7 +200,7 @@ function writeMetrics (metrics: Record<string, unknown>, out: MsgpackWriter, sta
       const v = metrics[k]
       // `v - v` is 0 for finite numbers and NaN for NaN/±Infinity.
       if (typeof v !== 'number' || v - v !== 0) { skippedMetric(stats); continue }
-      out.writeStringCached(k, 8)
+      out.writeStringCached(k)
       out.writeInt(v)
       count++
     }

@@ -8,6 +8,7 @@ import { hexToDecimal, randomId64, traceIdHigh } from '../trace/ids.js'
 import { Span } from '../trace/span.js'
 import type { SpanContext } from '../trace/span_context.js'
 import type { TraceState } from '../trace/trace_state.js'
+import type { Tracer } from '../trace/tracer.js'
 import { normalizeIO, normalizeMetrics, normalizeObject, normalizeTags, type Annotation } from './annotations.js'
 import { chooseMode, isSafeIntakeUrl, type ExportMode } from './export_mode.js'
 import { LlmobsCore, type EventProcessor } from './llmobs_core.js'
@@ -46,11 +47,15 @@ const LIMITS = { maxDepth: DEFAULTS.llmobs.maxAnnotationDepth }
  * spans; misuse warns once and does nothing.
  */
 export class LLMObs {
+  /** `tracerOf` picks the tracer to ride on: the process-wide one, unless a test or embedder gives its own. */
+  constructor (private readonly tracerOf: () => Tracer = getTracer) {}
+
   private core: LlmobsCore | undefined
   private readonly active = new AsyncLocalStorage<Span>()
   private readonly annotations = new AsyncLocalStorage<AnnotationContext>()
   private readonly pendingProcessors: EventProcessor[] = []
   private autoChecked = false
+  private removeInjectHook: (() => void) | undefined
 
   get enabled (): boolean { return this.core !== undefined }
   get exportMode (): ExportMode | undefined { return this.core?.mode }
@@ -66,7 +71,7 @@ export class LLMObs {
     }
     try {
       const config = resolveLlmobsConfig(options)
-      const tracer = getTracer()
+      const tracer = this.tracerOf()
       const mode = chooseMode(config, tracer.config.enabled)
       if (mode === 'apm_agentless' || mode === 'llmobs_agentless') {
         if (config.apiKey === undefined) {
@@ -81,7 +86,7 @@ export class LLMObs {
       this.core = new LlmobsCore(tracer, config, mode)
       this.core.processors.push(...this.pendingProcessors)
       this.autoChecked = true
-      tracer.addInjectHook((target, trace) => this.onInject(target, trace))
+      this.removeInjectHook = tracer.addInjectHook((target, trace) => this.onInject(target, trace))
       return true
     } catch (err) {
       log.internalError('llmobs.enable', err)
@@ -93,6 +98,8 @@ export class LLMObs {
   async disable (): Promise<void> {
     const core = this.core
     this.core = undefined
+    this.removeInjectHook?.()
+    this.removeInjectHook = undefined
     if (core !== undefined) await core.shutdown()
   }
 
@@ -107,7 +114,7 @@ export class LLMObs {
       return undefined as T
     }
     this.autoEnable()
-    const tracer = getTracer()
+    const tracer = this.tracerOf()
     const opts = (options !== null && typeof options === 'object' ? options : {}) as LlmobsTraceOptions
     if (!isSpanKind(opts.kind)) {
       log.warnOnce('llmobs.trace.kind', `llmobs.trace(): invalid kind ${JSON.stringify(opts.kind)}; expected one of llm, embedding, retrieval, tool, task, workflow, agent. Traced as a plain APM span`)
