@@ -27,7 +27,7 @@ if (files.length === 0) {
 
 let passed = 0
 let failed = 0
-const stream = run({ files, concurrency: 2, timeout: 5 * 60_000 })
+const stream = run({ files, concurrency: 2, timeout: 2 * 60_000 })
 stream.on('test:pass', (e) => { if (e.details?.type !== 'suite') passed++ })
 stream.on('test:fail', (e) => { if (e.details?.type !== 'suite') failed++ })
 stream.compose(spec).pipe(process.stdout)

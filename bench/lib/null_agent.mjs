@@ -8,7 +8,8 @@ export async function startNullAgent (port = 0) {
     req.resume()
     req.on('end', () => {
       res.writeHead(200, { 'Content-Type': 'application/json' })
-      res.end(req.url.includes('/traces') ? '{"rate_by_service":{"service:,env:":1}}' : '{}')
+      if (req.url === '/info') res.end(JSON.stringify({ endpoints: ['/v0.4/traces', '/v0.5/traces', '/evp_proxy/v2/'], span_meta_structs: true }))
+      else res.end(req.url.includes('/traces') ? '{"rate_by_service":{"service:,env:":1}}' : '{}')
     })
   })
   await new Promise((resolve) => server.listen(port, '127.0.0.1', resolve))

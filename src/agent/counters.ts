@@ -2,8 +2,8 @@
  * The local agent's counters, persisted in the store (so they survive a restart with a file
  * database) and cleared by `POST /api/reset`.
  *
- * Exact semantics (each request is counted once, in exactly one of payloads_received,
- * requests_rejected or faults_injected, when it reaches a data endpoint):
+ * Exact semantics (a request to a data endpoint counts once, in exactly one of payloads_received,
+ * requests_rejected or faults_injected, except for delay-only faults, see below):
  * - payloads_received: requests to a data endpoint (/v0.4/traces, /v0.5/traces, /v1/input,
  *   /api/v2/llmobs, eval-metric, directly or through /evp_proxy/) that were accepted (2xx) and
  *   stored. Quiet endpoints (/v0.7/config, /telemetry/..., ...) and the query API never count.
@@ -25,7 +25,10 @@
  * - requests_rejected: requests to a data endpoint or the query API answered 4xx by validation
  *   (bad method, content type, encoding, body, size, missing EVP subdomain, API key). Nothing
  *   of such a request is stored. Unknown paths (404) and quiet endpoints do not count.
- * - faults_injected: requests answered (or delayed) by a fault set with POST /api/faults.
+ * - faults_injected: requests answered (or delayed) by a fault set with POST /api/faults. A
+ *   delay-only fault then lets the request be served, so it also counts in its outcome.
+ * - requests_quiet: requests to endpoints tracers call that the agent does not model
+ *   (/v0.7/config, /telemetry/proxy/..., /v0.6/stats, other EVP intakes, ...), answered quietly.
  */
 export const COUNTER_NAMES = [
   'payloads_received',
@@ -40,6 +43,7 @@ export const COUNTER_NAMES = [
   'evaluations',
   'requests_rejected',
   'faults_injected',
+  'requests_quiet',
 ] as const
 
 export type CounterName = typeof COUNTER_NAMES[number]

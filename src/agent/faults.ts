@@ -16,7 +16,7 @@ export interface Fault {
   retryAfter: number | undefined
 }
 
-const MAX_DELAY_MS = 120_000
+const MAX_DELAY_MS = 60_000
 const MAX_FAULTS = 100
 
 /**

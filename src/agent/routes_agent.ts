@@ -8,6 +8,7 @@ import { decodeV04 } from './decode/v04.js'
 import { decodeV05 } from './decode/v05.js'
 import { acceptEvaluations, acceptSpanEvents } from './routes_intake.js'
 import { isMsgpackType, sendJson } from './respond.js'
+import { answerQuietly } from './routes_quiet.js'
 import { newBatch, count } from './store.js'
 import { ingestChunks, invalidLlmobs } from './trace_ingest.js'
 
@@ -103,6 +104,5 @@ export async function handleEvpProxy (ctx: AgentContext, req: IncomingMessage, r
     await acceptEvaluations(ctx, req, res, 'evp', ctx.maxEvpBodyBytes)
     return
   }
-  req.resume()
-  sendJson(res, 202, {})
+  answerQuietly(ctx, req, res, 202)
 }

@@ -1,4 +1,5 @@
 import type { IncomingMessage, ServerResponse } from 'node:http'
+import type { AgentContext } from './agent_context.js'
 
 /**
  * Endpoints Datadog's tracers call besides traces and LLMObs: answered quietly (not stored, not
@@ -22,7 +23,8 @@ export function quietStatus (pathname: string): number | undefined {
   return undefined
 }
 
-export function answerQuietly (req: IncomingMessage, res: ServerResponse, status: number): void {
+export function answerQuietly (ctx: AgentContext, req: IncomingMessage, res: ServerResponse, status: number): void {
+  ctx.store.bump('requests_quiet')
   req.resume()
   res.writeHead(status, { 'Content-Type': 'application/json', 'Content-Length': 2 })
   res.end('{}')

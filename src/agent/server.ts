@@ -12,7 +12,7 @@ import {
 import { answerHome, answerQuietly, quietStatus } from './routes_quiet.js'
 import { sendError, sendJson } from './respond.js'
 
-const EXACT: Record<string, Handler> = {
+const EXACT = new Map<string, Handler>(Object.entries({
   '/info': handleInfo,
   '/v0.4/traces': tracesHandler('v0.4'),
   '/v0.5/traces': tracesHandler('v0.5'),
@@ -26,7 +26,7 @@ const EXACT: Record<string, Handler> = {
   '/api/faults': handleFaults,
   '/api/evaluations': handleEvaluations,
   '/api/chunks': handleChunks,
-}
+}))
 const EVP_PROXY = /^\/evp_proxy\/v[1-4]\//
 
 /** The local agent's HTTP server: plain node:http, one routing table. */
@@ -44,14 +44,20 @@ export function createAgentServer (ctx: AgentContext): http.Server {
 
 async function handle (ctx: AgentContext, req: IncomingMessage, res: ServerResponse): Promise<void> {
   try {
-    const url = new URL(req.url ?? '/', 'http://local-agent')
+    let url: URL
+    try {
+      url = new URL(req.url ?? '/', 'http://local-agent')
+    } catch {
+      sendError(res, 400, 'malformed request target', true)
+      return
+    }
     const pathname = url.pathname
     if (!isQueryPath(pathname)) {
       const fault = ctx.faults.take(pathname)
       if (fault !== undefined && await applyFault(ctx, req, res, fault)) return
     }
-    const exact = EXACT[pathname]
-    if (exact !== undefined && Object.prototype.hasOwnProperty.call(EXACT, pathname)) {
+    const exact = EXACT.get(pathname)
+    if (exact !== undefined) {
       await exact(ctx, req, res, url)
     } else if (EVP_PROXY.test(pathname)) {
       await handleEvpProxy(ctx, req, res, url)
@@ -61,7 +67,7 @@ async function handle (ctx: AgentContext, req: IncomingMessage, res: ServerRespo
       answerHome(res)
     } else {
       const quiet = quietStatus(pathname)
-      if (quiet !== undefined) answerQuietly(req, res, quiet)
+      if (quiet !== undefined) answerQuietly(ctx, req, res, quiet)
       else {
         req.resume()
         sendJson(res, 404, { error: `no such endpoint: ${pathname.slice(0, 200)}` })

@@ -54,7 +54,6 @@ export const AGENT_DEFAULTS = {
   maxEvpBodyBytes: 10 * 1024 * 1024,
 } as const
 
-const LOOPBACK = new Set(['127.0.0.1', 'localhost', '::1'])
 
 const defaultLogger: AgentLogger = {
   info: () => {},
@@ -83,7 +82,7 @@ export async function startAgent (options: AgentOptions = {}): Promise<LocalAgen
   const errorsPerSecond = pick<number>(logger, 'errorsPerSecond', opts.errorsPerSecond, AGENT_DEFAULTS.errorsPerSecond, isCount)
   const maxTraceBodyBytes = pick<number>(logger, 'maxTraceBodyBytes', opts.maxTraceBodyBytes, AGENT_DEFAULTS.maxTraceBodyBytes, isPositive)
   const maxEvpBodyBytes = pick<number>(logger, 'maxEvpBodyBytes', opts.maxEvpBodyBytes, AGENT_DEFAULTS.maxEvpBodyBytes, isPositive)
-  if (!LOOPBACK.has(host)) {
+  if (!isLoopback(host)) {
     logger.warn(`local agent bound to ${host}: it has no authentication and stores LLM inputs and outputs; anyone who can reach this address can read them`)
   }
 
@@ -157,4 +156,8 @@ function isCount (v: unknown): boolean {
 
 function isPositive (v: unknown): boolean {
   return Number.isInteger(v) && (v as number) > 0
+}
+
+function isLoopback (host: string): boolean {
+  return host === 'localhost' || host === '::1' || /^127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/.test(host)
 }

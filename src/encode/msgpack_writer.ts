@@ -7,7 +7,9 @@
  * writer that wants more than the cap is encoding something pathological (a runaway meta_struct,
  * a trace with millions of spans). Past the cap the writer never throws and never allocates
  * further: writes that do not fit are skipped and the sticky `overflowed` flag is set; the bytes
- * written since are garbage, and the caller rewinds with `truncate(mark)` or `reset()`.
+ * written since are garbage, and the caller rewinds with `truncate(mark)` or `reset()`. (Near the
+ * cap a string can be refused slightly early: it reserves its worst-case UTF-8 size, 3 bytes per
+ * UTF-16 unit, before the copy.)
  *
  * Integers: `writeInt` picks the smallest msgpack encoding. Every integral double is exact, so
  * integers beyond 2^53 are still written as exact int64/uint64 as long as they are within
@@ -63,7 +65,7 @@ export class MsgpackWriter {
   constructor (options: MsgpackWriterOptions = {}) {
     this.maxCapacity = positiveInt(options.maxCapacity, DEFAULT_MAX)
     this.initialCapacity = Math.min(positiveInt(options.initialCapacity, DEFAULT_INITIAL), this.maxCapacity)
-    this.retainCapacity = positiveInt(options.retainCapacity, DEFAULT_RETAIN)
+    this.retainCapacity = Math.max(positiveInt(options.retainCapacity, DEFAULT_RETAIN), this.initialCapacity)
     this.buf = Buffer.allocUnsafe(this.initialCapacity)
     this.cap = this.buf.length
   }
@@ -292,7 +294,7 @@ export class MsgpackWriter {
 
   /**
    * Writes a map header sized for at most `maxCount` entries and returns its position, for
-   * encoders that learn the real count while writing (skipped entries). Pair with `patchMapHeader`.
+   * encoders that learn the real count while writing (skipped entries). Pair with `patchHeader`.
    */
   reserveMapHeader (maxCount: number): number {
     const at = this.pos
@@ -300,17 +302,27 @@ export class MsgpackWriter {
     return at
   }
 
-  /** Rewrites the count of a header from `reserveMapHeader`, keeping its width (valid msgpack). */
-  patchMapHeader (at: number, count: number): void {
-    if (this.overflow || at >= this.pos) return
+  /** The array counterpart of `reserveMapHeader`. */
+  reserveArrayHeader (maxCount: number): number {
+    const at = this.pos
+    this.writeContainerHeader(maxCount, 0x90, 0xdc)
+    return at
+  }
+
+  /**
+   * Rewrites the count of a reserved map or array header, keeping its width (a wider header than
+   * needed is valid msgpack). `count` must not exceed the reserved maximum.
+   */
+  patchHeader (at: number, count: number): void {
+    if (this.overflow || at < 0 || at >= this.pos) return
     const buf = this.buf
     const marker = buf[at]
-    if (marker === 0xde) {
+    if (marker === 0xde || marker === 0xdc) {
       buf[at + 1] = count >>> 8; buf[at + 2] = count & 0xff
-    } else if (marker === 0xdf) {
+    } else if (marker === 0xdf || marker === 0xdd) {
       put32(buf, at + 1, count)
     } else {
-      buf[at] = 0x80 | count
+      buf[at] = (marker & 0xf0) | count
     }
   }
 
@@ -356,21 +368,18 @@ export class MsgpackWriter {
 
   private writeStringGeneral (s: string): void {
     const n = s.length
-    // UTF-8 takes between n and 3n bytes. Reserve the header for the worst case when that cannot
-    // change the header width; otherwise measure first. Either way the string is copied once.
-    let header: number
-    if (n * 3 < 0x20) header = 1
-    else if (n >= 0x20 && n * 3 < 0x100) header = 2
-    else if (n >= 0x100 && n * 3 < 0x10000) header = 3
-    else if (n >= 0x10000) header = 5
-    else header = strHeaderSize(Buffer.byteLength(s, 'utf8'))
-    const need = header + n * 3
+    // UTF-8 takes between n and 3n bytes. Guess the header for n bytes (right for ASCII, the
+    // common case), copy once natively, and move the bytes only if the guess was wrong.
+    const need = 5 + n * 3
     if (this.pos + need > this.cap && !this.grow(need)) return
     const buf = this.buf
     const start = this.pos
+    const guess = strHeaderSize(n)
     const bytes = nativeUtf8Write !== undefined
-      ? nativeUtf8Write.call(buf, s, start + header, buf.length - start - header)
-      : buf.write(s, start + header, 'utf8')
+      ? nativeUtf8Write.call(buf, s, start + guess, buf.length - start - guess)
+      : buf.write(s, start + guess, 'utf8')
+    const header = strHeaderSize(bytes)
+    if (header !== guess) buf.copyWithin(start + header, start + guess, start + guess + bytes)
     if (header === 1) {
       buf[start] = 0xa0 | bytes
     } else if (header === 2) {

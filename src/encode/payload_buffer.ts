@@ -3,8 +3,8 @@
  * and live until their request completes, so each gets its own memory; but a fresh ArrayBuffer
  * per small payload costs more than encoding a 10-span trace. Small payloads are therefore cut
  * from a shared slab, the way Node pools Buffer.allocUnsafe below 4 KiB: a slab is freed by the GC
- * once every payload cut from it is gone, so at most one slab of memory is retained beyond the
- * payloads themselves.
+ * once every payload cut from it is gone. (So a payload kept for long, e.g. waiting for a retry,
+ * pins its 512 KiB slab; and `payload.buffer` is the whole slab: use byteOffset/length.)
  */
 const SLAB_BYTES = 512 * 1024
 /** Payloads above this get their own allocation, so a slab never holds more than a few. */

@@ -141,6 +141,11 @@ export function unreadableMap (out: MsgpackWriter, at: number, stats: EncodeStat
   out.writeMapHeader(0)
 }
 
+/** A span's meta_struct that is not an object, or whose keys cannot be read: left out. */
+export function unreadableMetaStruct (stats: EncodeStats): void {
+  repaired(stats, 'meta_struct', 'a span meta_struct is not a readable object; left out')
+}
+
 function safeString (v: unknown): string {
   try {
     return String(v)

@@ -7,6 +7,7 @@ import { MsgpackWriter } from './msgpack_writer.js'
 import { allocPayload, arrayHeaderSize, putArrayHeader } from './payload_buffer.js'
 import {
   coerceMetaValue, durationField, hop, objectPrototypeIsClean, parseHexId, parsedId, skippedMetric, stringField, unreadableMap,
+  unreadableMetaStruct,
 } from './span_fields.js'
 
 /**
@@ -67,10 +68,13 @@ const K_METRICS = key('metrics')
 const K_META_STRUCT = key('meta_struct')
 const TWO_32 = 4294967296
 
-// Spans of a chunk share their trace id: parse it once per chunk, not once per span.
+// Spans of a chunk share their trace id, and siblings their parent id: parse them once per run.
 let lastTraceId: unknown
 let lastTraceHi = 0
 let lastTraceLo = 0
+let lastParentId: unknown
+let lastParentHi = 0
+let lastParentLo = 0
 let protoClean = true
 
 /**
@@ -95,6 +99,30 @@ export function encodeChunkV04 (spans: readonly SpanData[], out: MsgpackWriter, 
     return 'overflow'
   }
   return 'ok'
+}
+
+/**
+ * A whole payload written straight into `out` (array header, then each chunk), for callers that
+ * have every chunk at hand: the body is then `out.view(mark)` with no further copy. A chunk that
+ * fails leaves `out` where it was and is reported; the others are kept.
+ */
+export function encodePayloadV04 (chunks: ReadonlyArray<readonly SpanData[]>, out: MsgpackWriter, stats: EncodeStats): EncodeResult {
+  if (out.overflowed) return 'overflow'
+  const mark = out.length
+  const at = out.reserveArrayHeader(chunks.length)
+  let written = 0
+  let result: EncodeResult = 'ok'
+  for (let i = 0; i < chunks.length; i++) {
+    const r = encodeChunkV04(chunks[i], out, stats)
+    if (r === 'ok') written++
+    else result = r
+  }
+  if (out.overflowed) {
+    out.truncate(mark)
+    return 'overflow'
+  }
+  if (written !== chunks.length) out.patchHeader(at, written)
+  return result
 }
 
 /**
@@ -128,9 +156,15 @@ function encodeSpan (span: SpanData, out: MsgpackWriter, stats: EncodeStats): vo
   parseHexId(span.spanId, stats)
   out.putUint32At(at + AT_SPAN_ID, parsedId.hi)
   out.putUint32At(at + AT_SPAN_ID + 4, parsedId.lo)
-  parseHexId(span.parentId, stats)
-  out.putUint32At(at + AT_PARENT_ID, parsedId.hi)
-  out.putUint32At(at + AT_PARENT_ID + 4, parsedId.lo)
+  const parentId = span.parentId
+  if (parentId !== lastParentId || typeof parentId !== 'string') {
+    parseHexId(parentId, stats)
+    lastParentId = parentId
+    lastParentHi = parsedId.hi
+    lastParentLo = parsedId.lo
+  }
+  out.putUint32At(at + AT_PARENT_ID, lastParentHi)
+  out.putUint32At(at + AT_PARENT_ID + 4, lastParentLo)
   const sec = span.startSec
   const nsec = span.startNsec
   out.putUint32At(at + AT_START, epochNsHigh(sec, nsec))
@@ -152,9 +186,8 @@ function encodeSpan (span: SpanData, out: MsgpackWriter, stats: EncodeStats): vo
   out.writeRaw(K_METRICS)
   writeMetrics(span.metrics, out, stats)
   const metaStruct = span.metaStruct
-  if (metaStruct === undefined || metaStruct === null || typeof metaStruct !== 'object' ||
-    !writeMetaStruct(metaStruct, out, stats)) {
-    out.patchMapHeader(at, 12)
+  if (metaStruct === undefined || metaStruct === null || !writeMetaStruct(metaStruct, out, stats)) {
+    out.patchHeader(at, 12)
   }
 }
 
@@ -183,7 +216,7 @@ function writeMeta (meta: Record<string, unknown>, out: MsgpackWriter, stats: En
     unreadableMap(out, at, stats)
     return
   }
-  if (count !== n) out.patchMapHeader(at, count)
+  if (count !== n) out.patchHeader(at, count)
 }
 
 function writeMetrics (metrics: Record<string, unknown>, out: MsgpackWriter, stats: EncodeStats): void {
@@ -208,12 +241,19 @@ function writeMetrics (metrics: Record<string, unknown>, out: MsgpackWriter, sta
     unreadableMap(out, at, stats)
     return
   }
-  if (count !== n) out.patchMapHeader(at, count)
+  if (count !== n) out.patchHeader(at, count)
 }
 
 /** Writes `meta_struct` unless it has nothing to send; returns whether it wrote it. */
 function writeMetaStruct (metaStruct: Record<string, unknown>, out: MsgpackWriter, stats: EncodeStats): boolean {
-  const keys = Object.keys(metaStruct)
+  let keys: string[]
+  try {
+    if (typeof metaStruct !== 'object') throw new TypeError('meta_struct is not an object')
+    keys = Object.keys(metaStruct)
+  } catch {
+    unreadableMetaStruct(stats)
+    return false
+  }
   const n = keys.length
   if (n === 0) return false
   const start = out.length
@@ -237,6 +277,6 @@ function writeMetaStruct (metaStruct: Record<string, unknown>, out: MsgpackWrite
     if (!out.overflowed) out.truncate(start)
     return false
   }
-  if (count !== n) out.patchMapHeader(at, count)
+  if (count !== n) out.patchHeader(at, count)
   return true
 }

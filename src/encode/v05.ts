@@ -13,7 +13,8 @@ import {
  * the table (index 0 is ""), and each span is a fixed 12-element array
  * `[service, name, resource, trace_id, span_id, parent_id, start, duration, error, meta, metrics, type]`
  * whose strings, meta keys and values and metric keys are table indices (smallest uint).
- * Ids, start, duration, error and metric values have the same wire types as in v0.4.
+ * Ids (uint64 0xcf), start (int64 0xd3), error and metric values have the same wire types as
+ * in v0.4; duration is the smallest non-negative int.
  *
  * v0.5 has no slot for meta_struct: it is dropped and counted in `stats.metaStructDropped`
  * (which is why LLM Observability forces v0.4).
@@ -140,7 +141,7 @@ export class V05PayloadBuilder {
     this.writeMetrics(span.metrics, stats)
     out.writeInt(this.index(typeof span.type === 'string' ? span.type : stringField(span.type, stats)))
     const metaStruct = span.metaStruct
-    if (metaStruct !== undefined && metaStruct !== null) dropMetaStruct(metaStruct, stats)
+    if (metaStruct !== undefined && metaStruct !== null && typeof metaStruct === 'object') dropMetaStruct(metaStruct, stats)
   }
 
   private writeMeta (meta: Record<string, unknown>, stats: EncodeStats): void {
@@ -169,7 +170,7 @@ export class V05PayloadBuilder {
       unreadableMap(out, at, stats)
       return
     }
-    if (count !== n) out.patchMapHeader(at, count)
+    if (count !== n) out.patchHeader(at, count)
   }
 
   private writeMetrics (metrics: Record<string, unknown>, stats: EncodeStats): void {
@@ -195,7 +196,7 @@ export class V05PayloadBuilder {
       unreadableMap(out, at, stats)
       return
     }
-    if (count !== n) out.patchMapHeader(at, count)
+    if (count !== n) out.patchHeader(at, count)
   }
 }
 

@@ -17,6 +17,8 @@ export interface EventRecord {
   event: object | undefined
   json: string | undefined
   settled: boolean
+  /** Tags still to be rendered into the event's sorted list when it is serialised. */
+  tagMap: Record<string, string> | undefined
 }
 
 export interface LlmobsStats {
@@ -50,7 +52,7 @@ export class DeliveryLedger {
 
   create (event: object): EventRecord {
     this.created++
-    return { event, json: undefined, settled: false }
+    return { event, json: undefined, settled: false, tagMap: undefined }
   }
 
   noteTruncated (): void { this.truncated++ }
@@ -88,6 +90,7 @@ export class DeliveryLedger {
     record.settled = true
     record.event = undefined
     record.json = undefined
+    record.tagMap = undefined
     return true
   }
 }

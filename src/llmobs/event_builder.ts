@@ -31,8 +31,12 @@ export function tagList (tags: Record<string, string>): string[] {
   return out.sort()
 }
 
-/** Builds the writer-shaped event (DESIGN §3.5) from a finished span and its LLMObs state. */
-export function buildEvent (span: Span, st: LlmobsSpanState, tags: Record<string, string>): LlmobsSpanEvent {
+/**
+ * Builds the writer-shaped event (DESIGN §3.5) from a finished span and its LLMObs state.
+ * `tags` may be left empty by the caller and filled from the map when the event is serialised:
+ * events that ride a trace only ever need the map.
+ */
+export function buildEvent (span: Span, st: LlmobsSpanState, tags: string[]): LlmobsSpanEvent {
   const meta: EventMeta = { span: { kind: st.kind } }
   if (st.modelName !== undefined) meta.model_name = st.modelName
   if (st.modelProvider !== undefined) meta.model_provider = st.modelProvider
@@ -57,7 +61,7 @@ export function buildEvent (span: Span, st: LlmobsSpanState, tags: Record<string
     status: span.error === 1 ? 'error' : 'ok',
     meta,
     metrics: st.metrics,
-    tags: tagList(tags),
+    tags,
     _dd: { span_id: spanIdDec, trace_id: apmTraceId, apm_trace_id: apmTraceId },
   }
   if (st.sessionId !== undefined) event.session_id = st.sessionId

@@ -7,12 +7,12 @@ import type { PayloadFate } from '../export/payload_fate.js'
 import type { Span } from '../trace/span.js'
 import type { Tracer } from '../trace/tracer.js'
 import { serializeEvent, toMetaStruct, type LlmobsSpanEvent } from './event.js'
-import { buildEvent, eventTags, type EventContext } from './event_builder.js'
+import { buildEvent, eventTags, tagList, type EventContext } from './event_builder.js'
 import { discoverEvpProxy, ridesTraces, type ExportMode } from './export_mode.js'
 import { agentDestinations, agentlessDestinations, evalWriter, isAgentlessMode, spanWriter, type Destinations } from './exporters.js'
 import { LlmobsRescueProcessor } from './rescue_processor.js'
 import { getState, META_STRUCT_KEY, SUBMITTED_TAG } from './span_state.js'
-import { truncateToFit } from './truncate.js'
+import { mayExceed, truncateToFit } from './truncate.js'
 
 /** A user hook over finished events: return the (edited) event, or null to drop it. */
 export type EventProcessor = (event: LlmobsSpanEvent) => LlmobsSpanEvent | null | undefined
@@ -75,8 +75,9 @@ export class LlmobsCore {
   private onSpanFinish (span: Span): void {
     const st = getState(span)
     if (st === undefined || st.record !== undefined) return
-    const tagMap = eventTags(span, st, this.ctx)
-    let event: LlmobsSpanEvent = buildEvent(span, st, tagMap)
+    let tagMap = eventTags(span, st, this.ctx)
+    const hasProcessors = this.processors.length > 0
+    let event: LlmobsSpanEvent = buildEvent(span, st, hasProcessors ? tagList(tagMap) : [])
     let dropped = false
     for (const p of this.processors) {
       try {
@@ -92,11 +93,18 @@ export class LlmobsCore {
       this.ledger.drop(record, 'user_processor')
       return
     }
-    if (truncateToFit(event, DEFAULTS.llmobs.eventSizeLimit)) this.ledger.noteTruncated()
+    if (hasProcessors) tagMap = tagsToMap(event.tags)
+    let tagsRendered = hasProcessors
+    if (mayExceed(event, DEFAULTS.llmobs.eventSizeLimit)) {
+      // The limit applies to the event as sent, tags included.
+      if (!tagsRendered) { event.tags = tagList(tagMap); tagsRendered = true }
+      if (truncateToFit(event, DEFAULTS.llmobs.eventSizeLimit)) this.ledger.noteTruncated()
+    }
     const record = this.ledger.create(event)
+    if (!tagsRendered) record.tagMap = tagMap
     st.record = record
     if (ridesTraces(this.mode) && this.rescue !== undefined) {
-      span.writeMetaStruct(META_STRUCT_KEY, toMetaStruct(event, st.mlApp, tagsToMap(event.tags)))
+      span.writeMetaStruct(META_STRUCT_KEY, toMetaStruct(event, st.mlApp, tagMap))
     } else {
       span.meta[SUBMITTED_TAG] = '1'
       this.ship(record, 'direct')
@@ -117,7 +125,9 @@ export class LlmobsCore {
     this.ledger.route(route)
     if (record.json === undefined) {
       try {
-        record.json = serializeEvent(record.event as LlmobsSpanEvent)
+        const event = record.event as LlmobsSpanEvent
+        if (record.tagMap !== undefined) { event.tags = tagList(record.tagMap); record.tagMap = undefined }
+        record.json = serializeEvent(event)
       } catch (err) {
         log.internalError('llmobs.serialize', err)
         this.ledger.drop(record, 'encoding_error')

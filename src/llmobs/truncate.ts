@@ -52,7 +52,7 @@ function collectIOStrings (event: LlmobsSpanEvent): Slot[] {
 }
 
 /** A cheap upper bound so ordinary events never pay for a serialisation here. */
-function mayExceed (event: LlmobsSpanEvent, limitBytes: number): boolean {
+export function mayExceed (event: LlmobsSpanEvent, limitBytes: number): boolean {
   // A UTF-16 unit is at most 6 bytes of JSON (\uXXXX); 64 KiB covers the fixed fields.
   return stringUnits(event, 0) * 6 + 65536 > limitBytes
 }

@@ -4,6 +4,7 @@ import http from 'node:http'
 import { gzipSync } from 'node:zlib'
 import { Packr } from 'msgpackr'
 import { startAgent } from '../../src/agent/start_agent.js'
+import { Tracer } from '../../src/trace/tracer.js'
 import {
   counters, expected, getJson, llmobsDoc, postEvp, putTraces, request, spanData, spanEvent, v04Body,
 } from '../helpers/agent_client.js'
@@ -190,6 +191,22 @@ test('faults: delay then serve, 429 with Retry-After, connection reset, clear; n
     }
     assert.deepEqual(await counters(agent.url), expected({ faults_injected: 4, payloads_received: 1, llmobs_evp: 1, requests_rejected: 6 }))
   } finally {
+    await agent.close()
+  }
+})
+
+test('faults + our tracer: two 503s are retried by the tracer and the payload is stored once', async () => {
+  const agent = await startAgent({ port: 0, db: ':memory:' })
+  const tracer = new Tracer({ url: agent.url, service: 'svc', flushIntervalMs: 60_000 })
+  try {
+    const set = await request(agent.url, '/api/faults', { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify({ path: '/v0.4/traces', status: 503, count: 2 }) })
+    assert.equal(set.status, 200)
+    tracer.trace('root', (span) => { span.setMetaStruct('_llmobs', llmobsDoc('retried')) })
+    await tracer.flush()
+    assert.deepEqual(await counters(agent.url), expected({ faults_injected: 2, payloads_received: 1, chunks_received: 1, llmobs_extracted: 1 }))
+    assert.deepEqual((await getJson<{ spans: Array<{ trace_id: string }> }>(agent.url, '/api/spans')).spans.map((s) => s.trace_id), ['retried'])
+  } finally {
+    await tracer.shutdown()
     await agent.close()
   }
 })

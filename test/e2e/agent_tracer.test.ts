@@ -6,6 +6,7 @@ import { join } from 'node:path'
 import { startAgent } from '../../src/agent/start_agent.js'
 import type { SpanRecord } from '../../src/agent/store_queries.js'
 import { Tracer } from '../../src/trace/tracer.js'
+import { LLMObs } from '../../src/llmobs/sdk.js'
 import type { Span } from '../../src/trace/span.js'
 import { hexToDecimal } from '../../src/trace/ids.js'
 import { epochNsString } from '../../src/trace/clock.js'
@@ -189,5 +190,41 @@ test('a file store survives a restart: spans, counters, and dedup against what w
     }
   } finally {
     rmSync(dir, { recursive: true, force: true })
+  }
+})
+
+test('LLMObs SDK → agent: kept traces carry their events, dropped ones are rescued via EVP; each stored exactly once', async () => {
+  const agent = await startAgent({ port: 0, db: ':memory:' })
+  const tracer = new Tracer({ url: agent.url, service: 'sdk-svc', flushIntervalMs: 60_000 })
+  const llmobs = new LLMObs(() => tracer)
+  try {
+    assert.equal(llmobs.enable({ mlApp: 'sdk-app' }), true)
+    for (const p of ['keep', 'drop']) {
+      await llmobs.trace({ kind: 'workflow', name: `wf-${p}` }, async (span) => {
+        if (p === 'drop') span.drop()
+        await llmobs.trace({ kind: 'llm', name: `chat-${p}`, modelName: 'm' }, async (s) => {
+          llmobs.annotate(s, { inputData: 'hi', outputData: 'yo', metrics: { inputTokens: 1, outputTokens: 1, totalTokens: 2 } })
+        })
+      })
+    }
+    await tracer.flush()
+    await llmobs.flush()
+    const stored = await spans(agent.url, '&ml_app=sdk-app')
+    assert.deepEqual(stored.map((s) => [s.name, s.kind, s.path]).sort(), [
+      ['chat-drop', 'llm', 'evp'], ['chat-keep', 'llm', 'trace'], ['wf-drop', 'workflow', 'evp'], ['wf-keep', 'workflow', 'trace'],
+    ])
+    const c = await counters(agent.url)
+    assert.equal(c.llmobs_extracted, 2)
+    assert.equal(c.llmobs_evp, 2)
+    assert.equal(c.duplicates_suppressed, 0)
+    assert.equal(c.chunks_dropped_sampling, 1)
+    assert.equal(c.requests_rejected, 0)
+    // The child's parent is its workflow whichever path each came by.
+    const keep = stored.filter((s) => s.name.endsWith('-keep'))
+    assert.equal(keep.find((s) => s.kind === 'llm')?.parent_id, keep.find((s) => s.kind === 'workflow')?.span_id)
+  } finally {
+    await llmobs.disable()
+    await tracer.shutdown()
+    await agent.close()
   }
 })

@@ -109,7 +109,7 @@ export function spanEvent (traceId: string, spanId: string, overrides: Record<st
     span_id: spanId,
     parent_id: 'undefined',
     name: 'chat',
-    start_ns: 1_700_000_000_123_456_789,
+    start_ns: 1_700_000_000_123_456_800, // as a double holds it
     duration: 5_000_000,
     status: 'ok',
     meta: { 'span.kind': 'llm' },

@@ -6,22 +6,36 @@ import { startSink, type Script, type Sink } from './sink.js'
 
 export interface Rig { sink: Sink, tracer: Tracer, llmobs: LLMObs, close: () => Promise<void> }
 
+const open = new Set<Rig>()
+
+/** Closes every rig still open: `after(closeRigs)` in each test file, so a failed assertion cannot leave servers holding the process. */
+export async function closeRigs (): Promise<void> {
+  await Promise.all([...open].map((r) => r.close()))
+}
+
 /** A tracer + LLMObs of their own against a scriptable loopback sink (no process-wide state). */
 export async function rig (tracerOpts: TracerOptions = {}, llmobsOpts: LlmobsOptions = {}, script?: Script): Promise<Rig> {
   const sink = await startSink(script)
   const tracer = new Tracer({ url: sink.url, service: 'svc', env: 'test', flushIntervalMs: 60_000, ...tracerOpts })
   const llmobs = new LLMObs(() => tracer)
   llmobs.enable({ mlApp: 'rig-app', ...llmobsOpts })
-  return {
+  let closing: Promise<void> | undefined
+  const r: Rig = {
     sink,
     tracer,
     llmobs,
-    close: async () => {
-      await tracer.shutdown()
-      await llmobs.disable()
-      await sink.close()
+    close: () => {
+      closing ??= (async () => {
+        open.delete(r)
+        await tracer.shutdown()
+        await llmobs.disable()
+        await sink.close()
+      })()
+      return closing
     },
   }
+  open.add(r)
+  return r
 }
 
 /** A workflow span wrapping an annotated llm span. */

@@ -113,7 +113,7 @@ test('Date, toJSON, boxed primitives and class instances follow JSON.stringify',
   const value = {
     date: new Date(Date.UTC(2024, 0, 2, 3, 4, 5, 6)),
     bad: new Date(Number.NaN),
-    custom: { toJSON: () => ({ replaced: true }) },
+    custom: new (class Custom { toJSON () { return { replaced: true } } })(),
     boxed: [new String('s'), new Number(4), new Boolean(false)],
     point: new Point(),
     bare: Object.assign(Object.create(null) as object, { k: 'v' }),
@@ -121,6 +121,13 @@ test('Date, toJSON, boxed primitives and class instances follow JSON.stringify',
   const expected = JSON.parse(JSON.stringify(value)) as unknown
   assert.deepEqual(roundTrip(value), expected)
   assert.equal((roundTrip(value) as { date: string }).date, '2024-01-02T03:04:05.006Z')
+})
+
+test('a plain object is data: its own toJSON is not called', () => {
+  const stats = newEncodeStats()
+  const out = decodeOne(encode({ a: 1, toJSON: () => 'replaced' }, stats))
+  assert.deepEqual(out, { a: 1, toJSON: PLACEHOLDER_FUNCTION })
+  assert.equal(stats.placeholders, 1)
 })
 
 test('unencodable values become counted placeholders and warn once per kind', () => {
@@ -193,12 +200,12 @@ test('throwing getters, proxies and toJSON never escape the encoder', () => {
   const out = decodeOne(b as Buffer) as Record<string, unknown>
   assert.deepEqual(out.getter, { ok: 1, bad: PLACEHOLDER_GETTER })
   assert.equal(out.throwingKeys, PLACEHOLDER_THROWING)
-  assert.equal(out.throwingGet, PLACEHOLDER_THROWING, 'even the toJSON lookup throws')
+  assert.deepEqual(out.throwingGet, { a: PLACEHOLDER_GETTER, b: PLACEHOLDER_GETTER })
   assert.deepEqual(out.throwingB, { a: 1, b: PLACEHOLDER_GETTER })
   assert.equal(out.revoked, PLACEHOLDER_THROWING)
   assert.equal(out.arrayProxy, PLACEHOLDER_THROWING)
   assert.equal(out.badToJSON, PLACEHOLDER_THROWING)
-  assert.equal(stats.placeholders, 7)
+  assert.equal(stats.placeholders, 8)
 })
 
 test('getters that add or delete keys while the map is written keep the document well-formed', () => {

@@ -6,7 +6,7 @@ import { log } from '../../src/diag/logger.js'
 import { newEncodeStats } from '../../src/encode/encode_stats.js'
 import type { EncodeStats } from '../../src/encode/encode_stats.js'
 import { MsgpackWriter } from '../../src/encode/msgpack_writer.js'
-import { assemblePayloadV04, encodeChunkV04 } from '../../src/encode/v04.js'
+import { assemblePayloadV04, encodeChunkV04, encodePayloadV04 } from '../../src/encode/v04.js'
 import { ZERO_ID } from '../../src/trace/span_data.js'
 import type { SpanData } from '../../src/trace/span_data.js'
 
@@ -145,6 +145,16 @@ test('non-string names and missing maps do not break the span', () => {
   assert.deepEqual(wire.metrics, {})
 })
 
+test('a meta_struct that is not a readable object is left out and counted', () => {
+  const stats = newEncodeStats()
+  const throwing = new Proxy({}, { ownKeys () { throw new Error('keys') } })
+  for (const metaStruct of ['text', 5, throwing] as unknown as Array<Record<string, unknown>>) {
+    const [wire] = decodeChunk([span({ metaStruct })], stats)
+    assert.equal('meta_struct' in wire, false)
+  }
+  assert.equal(stats.fieldsRepaired, 3)
+})
+
 test('a meta map whose getter throws is sent empty and the span survives', () => {
   const meta: Record<string, string> = { a: 'x' }
   Object.defineProperty(meta, 'bad', { enumerable: true, get () { throw new Error('boom') } })
@@ -220,6 +230,24 @@ test('chunks appended to one writer can be cut out by their marks', () => {
   const views = [w.view(marks[0], marks[1]), w.view(marks[2], marks[3])]
   const payload = exact.unpack(assemblePayloadV04(views)) as WireSpan[][]
   assert.deepEqual(payload.map((c) => c[0].name), ['n0', 'n2'])
+})
+
+test('a whole payload can be written straight into a writer', () => {
+  const w = new MsgpackWriter()
+  w.writeNil() // something before the payload: the body starts at the mark
+  const mark = w.length
+  assert.equal(encodePayloadV04([[span({ name: 'a' })], [span({ name: 'b' }), span({ name: 'c' })]], w, newEncodeStats()), 'ok')
+  const payload = exact.unpack(w.view(mark)) as WireSpan[][]
+  assert.deepEqual(payload.map((c) => c.map((s) => s.name)), [['a'], ['b', 'c']])
+  assert.deepEqual(exact.unpack(assemblePayloadV04([])), [])
+})
+
+test('a payload keeps the chunks that fit and reports the one that did not', () => {
+  const w = new MsgpackWriter({ initialCapacity: 64, maxCapacity: 1500 })
+  const result = encodePayloadV04([[span({ name: 'a' })], [span({ metaStruct: { big: 'x'.repeat(3000) } })], [span({ name: 'c' })]], w, newEncodeStats())
+  assert.equal(result, 'overflow')
+  const payload = exact.unpack(w.view()) as WireSpan[][]
+  assert.deepEqual(payload.map((c) => c[0].name), ['a', 'c'])
 })
 
 test('a chunk that passes the writer cap is rolled back and reported', () => {

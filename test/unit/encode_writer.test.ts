@@ -128,9 +128,21 @@ test('reserved map headers are patched in place', () => {
     const b = bytesOf((w) => {
       const at = w.reserveMapHeader(max)
       for (let i = 0; i < actual; i++) { w.writeString(`k${i}`); w.writeInt(i) }
-      w.patchMapHeader(at, actual)
+      w.patchHeader(at, actual)
     })
     assert.equal(Object.keys(exact.unpack(b) as object).length, actual)
+  }
+})
+
+test('reserved array headers are patched in place too', () => {
+  for (const [max, actual, marker] of [[5, 2, 0x92], [300, 20, 0xdc], [70000, 1, 0xdd]]) {
+    const b = bytesOf((w) => {
+      const at = w.reserveArrayHeader(max)
+      for (let i = 0; i < actual; i++) w.writeInt(i)
+      w.patchHeader(at, actual)
+    })
+    assert.equal(b[0], marker)
+    assert.equal((exact.unpack(b) as number[]).length, actual)
   }
 })
 

@@ -1,7 +1,9 @@
-import { test } from 'node:test'
+import { after, test } from 'node:test'
 import assert from 'node:assert/strict'
 import { decodeMsgpack, evpEvents, v04Chunks } from '../helpers/sink.js'
-import { llmPair, rig } from '../helpers/llmobs_setup.js'
+import { closeRigs, llmPair, rig } from '../helpers/llmobs_setup.js'
+
+after(closeRigs)
 import { LlmobsRescueProcessor } from '../../src/llmobs/rescue_processor.js'
 import { Tracer } from '../../src/trace/tracer.js'
 import { LLMObs } from '../../src/llmobs/sdk.js'
