@@ -20,3 +20,5 @@ export type { Annotation, Message, Document, ToolCall, ToolResult } from './llmo
 export type { LlmobsSpanEvent } from './llmobs/event.js'
 export type { LlmobsStats, DropReason } from './export/ledger.js'
 export type { SpanKind } from './llmobs/span_kinds.js'
+export { startAgent } from './agent/start_agent.js'
+export type { AgentOptions, LocalAgent, AgentLogger, Counters } from './agent/start_agent.js'

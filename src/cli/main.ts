@@ -1,4 +1,5 @@
 #!/usr/bin/env node
+import { runAgentCommand } from './agent.js'
 import { runDemo } from './demo.js'
 
 /**
@@ -8,6 +9,8 @@ import { runDemo } from './demo.js'
 const USAGE = `usage: llmobs-ts <command> [options]
 
 commands:
+  agent [--host h] [--port p] [--db file|:memory:] [--api-key k]
+                                    run the embedded local agent + intake + UI (default 127.0.0.1:8126)
   demo [--once] [--sample-rate r]   run the sample app against a local sink and print what was sent
 `
 
@@ -15,6 +18,7 @@ async function main (argv: string[]): Promise<number> {
   const [command, ...rest] = argv
   switch (command) {
     case 'demo': return runDemo(rest)
+    case 'agent': return runAgentCommand(rest)
     case undefined:
     case '-h':
     case '--help':

@@ -63,7 +63,17 @@ export function sampledByRate (traceIdLowHex: string, rate: number): boolean {
  * The rate as dd-trace-js propagates it in `_dd.p.ksr`: at most six decimals, trailing zeros
  * removed ("0.5", "1", "0.000001").
  */
+let lastRate = NaN
+let lastText = ''
 export function formatKnuthRate (rate: number): string {
+  // Called once per trace with one of a handful of rates: remember the last one.
+  if (rate === lastRate) return lastText
+  lastRate = rate
+  lastText = formatRate(rate)
+  return lastText
+}
+
+function formatRate (rate: number): string {
   const fixed = rate.toFixed(6)
   let end = fixed.length
   while (end > 1 && fixed.charCodeAt(end - 1) === 48 /* 0 */) end--

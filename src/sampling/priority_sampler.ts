@@ -91,7 +91,7 @@ export class PrioritySampler {
       }
     }
 
-    const rate = this.agentRates.get(`service:${root.service},env:${env ?? ''}`) ??
+    const rate = this.agentRates.get(this.rateKey(root.service, env)) ??
       this.agentRates.get(DEFAULT_RATE_KEY)
     if (rate === undefined) {
       // No agent answer yet: keep. dd-trace-js still reports the implied rate of 1.
@@ -103,6 +103,19 @@ export class PrioritySampler {
     trace.tags[KNUTH_RATE_TAG] = formatKnuthRate(rate)
     const keep = sampledByRate(trace.traceIdLow, rate)
     recordDecision(trace, keep ? AUTO_KEEP : AUTO_REJECT, MECHANISM_AGENT_RATE)
+  }
+
+  private keyService = ''
+  private keyEnv: string | undefined = undefined
+  private key = 'service:,env:'
+  /** The agent-rate key for a service/env; one service dominates, so the last key is kept. */
+  private rateKey (service: string, env: string | undefined): string {
+    if (service !== this.keyService || env !== this.keyEnv) {
+      this.keyService = service
+      this.keyEnv = env
+      this.key = `service:${service},env:${env ?? ''}`
+    }
+    return this.key
   }
 
   private decideByRule (trace: TraceState, rate: number, metrics: Record<string, number>): void {
