@@ -136,18 +136,19 @@ export class LLMObs {
       log.warnOnce('llmobs.wrap.fn', 'llmobs.wrap() needs a function; returned unchanged')
       return fn
     }
-    const self = this
+    const trace = this.trace.bind(this)
+    const annotate = this.annotate.bind(this)
     const opts = { ...options, name: options?.name ?? (fn.name !== '' ? fn.name : undefined) } as LlmobsTraceOptions
     const record = isSpanKind(opts.kind) && !isModelKind(opts.kind)
     return function (this: unknown, ...args: A): R {
-      return self.trace(opts, (span) => {
-        if (record) self.annotate(span, { inputData: args.length === 1 ? args[0] : args })
+      return trace(opts, (span) => {
+        if (record) annotate(span, { inputData: args.length === 1 ? args[0] : args })
         const out = fn.apply(this, args)
         if (record) {
           if (out !== null && typeof out === 'object' && typeof (out as { then?: unknown }).then === 'function') {
-            return (out as unknown as Promise<unknown>).then((v) => { self.annotate(span, { outputData: v }); return v }) as R
+            return (out as unknown as Promise<unknown>).then((v) => { annotate(span, { outputData: v }); return v }) as R
           }
-          self.annotate(span, { outputData: out })
+          annotate(span, { outputData: out })
         }
         return out
       })
