@@ -32,6 +32,11 @@ export const DEFAULTS = {
     bufferMaxEvents: 10_000,
     bufferMaxBytes: 16 * 1024 * 1024,
     requestTimeoutMs: 5000,
+    /**
+     * An event whose payload failed is put back and retried across payloads for this long after
+     * its first attempt (then dropped as retries_exhausted): the buffer rides out an outage.
+     */
+    itemDeadlineMs: 30_000,
     /** 1 MiB − 1 KiB of JSON: the intake refuses events of 1 MB, the KiB is envelope room. */
     eventSizeLimit: 1_047_552,
     /** Annotation containers nested deeper are sent as their JSON string. */

@@ -17,13 +17,19 @@ export interface BatchWriterOptions<T> {
   maxItems: number
   maxBytes: number
   requestTimeoutMs: number
+  /**
+   * How long an item may keep being retried across payloads after its first attempt. A payload
+   * that exhausted its own retries puts its items back in the queue until then, so the buffer
+   * rides out an outage of many seconds instead of dropping after one payload's attempts.
+   */
+  itemDeadlineMs: number
   /** Builds a request body from serialised items. */
   assemble: (items: string[]) => string
   onDelivered: (items: T[]) => void
   onFailed: (items: T[], reason: BatchFailure, detail: string) => void
 }
 
-interface Queued<T> { item: T, json: string, bytes: number }
+interface Queued<T> { item: T, json: string, bytes: number, firstTry: number }
 
 /**
  * A bounded JSON batch exporter: items are serialised by the caller, buffered up to a count and
@@ -38,6 +44,8 @@ export class BatchWriter<T> {
   private timer: NodeJS.Timeout | undefined
   private waiters: Array<() => void> = []
   private closed = false
+  /** Set when a shutdown deadline passed: stop re-sending. */
+  private closedHard = false
 
   constructor (private readonly opts: BatchWriterOptions<T>) {}
 
@@ -60,7 +68,7 @@ export class BatchWriter<T> {
       this.opts.onFailed([item], 'buffer_full', `${this.opts.name} buffer full (${this.opts.maxItems} items / ${this.opts.maxBytes} bytes)`)
       return
     }
-    this.queue.push({ item, json, bytes })
+    this.queue.push({ item, json, bytes, firstTry: 0 })
     this.queuedBytes += bytes
     this.arm(this.queuedBytes >= this.opts.payloadMaxBytes)
   }
@@ -78,8 +86,14 @@ export class BatchWriter<T> {
       if (this.destination === undefined && this.queue.length > 0) {
         await new Promise<void>((resolve) => this.waiters.push(resolve))
       }
-      this.send()
-      while (this.inflight.size > 0) await Promise.all([...this.inflight])
+      // Items put back after a failed payload are sent again, a little later, until each is
+      // delivered or past its deadline; the loop ends because deadlines do.
+      for (let round = 0; ; round++) {
+        this.send()
+        while (this.inflight.size > 0) await Promise.all([...this.inflight])
+        if (this.queue.length === 0 || this.closedHard) break
+        await sleep(Math.min(1000, 100 * 2 ** round))
+      }
     })()
     try {
       await Promise.race([work, expired])
@@ -92,8 +106,9 @@ export class BatchWriter<T> {
   async shutdown (timeoutMs = Infinity): Promise<void> {
     if (this.timer !== undefined) clearTimeout(this.timer)
     this.timer = undefined
-    await this.flush(timeoutMs)
     this.closed = true
+    await this.flush(timeoutMs)
+    this.closedHard = true
   }
 
   get size (): number { return this.queue.length }
@@ -138,6 +153,8 @@ export class BatchWriter<T> {
 
   private async post (dest: BatchDestination, batch: Array<Queued<T>>): Promise<void> {
     let result: TransportResult
+    const start = Date.now()
+    for (const q of batch) if (q.firstTry === 0) q.firstTry = start
     try {
       result = await dest.transport.send({
         method: 'POST',
@@ -149,6 +166,8 @@ export class BatchWriter<T> {
     } catch (err) {
       result = { kind: 'failed', reason: `transport threw: ${(err as Error)?.message}` }
     }
+    if (result.kind !== 'ok' && result.status !== 413 && isTransient(result.status)) batch = this.requeue(batch)
+    if (batch.length === 0) return
     const items = batch.map((q) => q.item)
     if (result.kind === 'ok') {
       this.safe(() => this.opts.onDelivered(items))
@@ -167,7 +186,38 @@ export class BatchWriter<T> {
     this.safe(() => this.opts.onFailed(items, reason, detail))
   }
 
+  /** Puts back the items still within their deadline (and the caps); returns the rest. */
+  private requeue (batch: Array<Queued<T>>): Array<Queued<T>> {
+    const now = Date.now()
+    const expired: Array<Queued<T>> = []
+    const back: Array<Queued<T>> = []
+    for (const q of batch) {
+      if (q.firstTry === 0) q.firstTry = now - 1
+      const fits = this.queue.length + back.length < this.opts.maxItems && this.queuedBytes + q.bytes <= this.opts.maxBytes
+      if (!this.closedHard && fits && now - q.firstTry < this.opts.itemDeadlineMs) {
+        back.push(q)
+        this.queuedBytes += q.bytes
+      } else {
+        expired.push(q)
+      }
+    }
+    if (back.length > 0) {
+      this.queue = back.concat(this.queue)
+      this.arm(false)
+    }
+    return expired
+  }
+
   private safe (fn: () => void): void {
     try { fn() } catch (err) { log.internalError(`${this.opts.name}.callback`, err) }
   }
+}
+
+/** Network errors, 408, 429 and 5xx: the destination may come back. */
+function isTransient (status: number | undefined): boolean {
+  return status === undefined || status === 408 || status === 429 || status >= 500
+}
+
+function sleep (ms: number): Promise<void> {
+  return new Promise((resolve) => { setTimeout(resolve, ms).unref() })
 }

@@ -68,6 +68,7 @@ export function spanWriter<T> (cb: Callbacks<T>, flushIntervalMs: number): Batch
     maxItems: DEFAULTS.llmobs.bufferMaxEvents,
     maxBytes: DEFAULTS.llmobs.bufferMaxBytes,
     requestTimeoutMs: DEFAULTS.llmobs.requestTimeoutMs,
+    itemDeadlineMs: DEFAULTS.llmobs.itemDeadlineMs,
     assemble: (items) => '[' + items.map((json) => head + json + ']}').join(',') + ']',
     ...cb,
   })
@@ -81,6 +82,7 @@ export function evalWriter<T> (cb: Callbacks<T>, flushIntervalMs: number): Batch
     maxItems: DEFAULTS.llmobs.bufferMaxEvents,
     maxBytes: DEFAULTS.llmobs.bufferMaxBytes,
     requestTimeoutMs: DEFAULTS.llmobs.requestTimeoutMs,
+    itemDeadlineMs: DEFAULTS.llmobs.itemDeadlineMs,
     assemble: (items) => `{"data":{"type":"evaluation_metric","attributes":{"metrics":[${items.join(',')}]}}}`,
     ...cb,
   })

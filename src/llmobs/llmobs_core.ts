@@ -1,6 +1,7 @@
 import { DEFAULTS } from '../config/defaults.js'
 import type { LlmobsConfig } from '../config/llmobs_config.js'
 import { log } from '../diag/logger.js'
+import { registerExitFlush } from '../diag/exit_flush.js'
 import type { BatchFailure, BatchWriter } from '../export/batch_writer.js'
 import { DeliveryLedger, type DropReason, type EventRecord, type Route } from '../export/ledger.js'
 import type { PayloadFate } from '../export/payload_fate.js'
@@ -38,7 +39,7 @@ export class LlmobsCore {
   private readonly rescue: LlmobsRescueProcessor | undefined
   private readonly unsubscribe: Array<() => void> = []
   private readonly ctx: EventContext
-  private readonly exitHandler: () => void
+  private readonly removeExitFlush: () => void
   readonly ready: Promise<void>
 
   constructor (readonly tracer: Tracer, readonly config: LlmobsConfig, readonly mode: ExportMode) {
@@ -65,10 +66,9 @@ export class LlmobsCore {
     }
     this.unsubscribe.push(tracer.addFinishHook((span) => this.onSpanFinish(span)))
     this.ready = this.resolveDestinations()
-    this.exitHandler = () => {
+    this.removeExitFlush = registerExitFlush(() => {
       if (this.spans.busy || this.evals.busy) void this.flush(DEFAULTS.exitFlushTimeoutMs)
-    }
-    process.on('beforeExit', this.exitHandler)
+    })
   }
 
   /** Direct modes ship at finish; riding modes attach meta_struct and let the pipeline decide. */
@@ -164,7 +164,7 @@ export class LlmobsCore {
   }
 
   async shutdown (): Promise<void> {
-    process.removeListener('beforeExit', this.exitHandler)
+    this.removeExitFlush()
     for (const u of this.unsubscribe) u()
     this.tracer.chain.setLlmobsProcessor(undefined)
     await Promise.all([this.spans.shutdown(DEFAULTS.shutdownTimeoutMs), this.evals.shutdown(DEFAULTS.shutdownTimeoutMs)])

@@ -1,6 +1,7 @@
 import { DEFAULTS } from '../config/defaults.js'
 import { resolveTracerConfig, type TracerConfig, type TracerOptions } from '../config/tracer_config.js'
 import { log } from '../diag/logger.js'
+import { registerExitFlush } from '../diag/exit_flush.js'
 import { TraceWriter } from '../export/trace_writer.js'
 import { SpanAggregator } from '../pipeline/aggregator.js'
 import { ProcessorChain, type UserProcessor } from '../pipeline/processor_chain.js'
@@ -54,7 +55,7 @@ export class Tracer implements SpanSink {
   private readonly finishHooks: FinishHook[] = []
   private readonly injectHooks: InjectHook[] = []
   private shutdownPromise: Promise<void> | undefined
-  private readonly exitHandler: () => void
+  private readonly removeExitFlush: () => void
 
   constructor (options: TracerOptions = {}) {
     this.config = resolveTracerConfig(options)
@@ -81,10 +82,9 @@ export class Tracer implements SpanSink {
     this.aggregator = new SpanAggregator(this.config.partialFlushMinSpans, (chunk: Chunk) => this.chain.process(chunk))
     // Natural exit: the loop emptied with chunks still buffered. Flushing re-arms the loop once;
     // once nothing is pending the handler does nothing, so it cannot keep the process alive.
-    this.exitHandler = () => {
+    this.removeExitFlush = registerExitFlush(() => {
       if (this.shutdownPromise === undefined && (this.aggregator.waitingTraces > 0 || this.writer?.hasPending === true)) void this.flush(DEFAULTS.exitFlushTimeoutMs)
-    }
-    process.on('beforeExit', this.exitHandler)
+    })
   }
 
   /**
@@ -266,7 +266,7 @@ export class Tracer implements SpanSink {
    */
   shutdown (timeoutMs: number = DEFAULTS.shutdownTimeoutMs): Promise<void> {
     if (this.shutdownPromise !== undefined) return this.shutdownPromise
-    process.removeListener('beforeExit', this.exitHandler)
+    this.removeExitFlush()
     this.aggregator.drainIncomplete()
     this.shutdownPromise = (async () => {
       try {

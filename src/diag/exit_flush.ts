@@ -1,0 +1,27 @@
+/**
+ * One `beforeExit` listener for the whole package, however many tracers and writers exist:
+ * a guest adds one listener to the host's process, not one per instance.
+ *
+ * `beforeExit` fires when the event loop empties. Each registered callback flushes only if it
+ * holds data, so after the flush the loop empties again with nothing pending and the process
+ * exits: the handler cannot keep it alive.
+ */
+type ExitFlush = () => void
+
+const callbacks = new Set<ExitFlush>()
+let installed = false
+
+function onBeforeExit (): void {
+  for (const cb of callbacks) {
+    try { cb() } catch { /* exit must proceed */ }
+  }
+}
+
+export function registerExitFlush (cb: ExitFlush): () => void {
+  callbacks.add(cb)
+  if (!installed) {
+    installed = true
+    process.on('beforeExit', onBeforeExit)
+  }
+  return () => { callbacks.delete(cb) }
+}
