@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 import { runAgentCommand } from './agent.js'
-import { runDemo } from './demo.js'
+import { runDemo } from './demo/demo.js'
 
 /**
  * `llmobs-ts <command>`. Commands are added as their pieces land: `demo` (the main job run by
@@ -11,7 +11,7 @@ const USAGE = `usage: llmobs-ts <command> [options]
 commands:
   agent [--host h] [--port p] [--db file|:memory:] [--api-key k]
                                     run the embedded local agent + intake + UI (default 127.0.0.1:8126)
-  demo [--once] [--sample-rate r]   run the sample app against a local sink and print what was sent
+  demo [--once] [--sample-rate r]   run the sample LLM app on the local agent, print the delivery ledger
 `
 
 async function main (argv: string[]): Promise<number> {

@@ -282,7 +282,7 @@ async function showTrace (gen, traceId) {
         fact('trace id', h('code', {}, data.trace_id)), fact('ml_app', root.ml_app ?? '—'),
         fact('started', dateOf(root.start_ns)?.toLocaleString() ?? '—'), fact('duration', fmtDuration(extent)),
         fact('spans', String(spans.length)), fact('tokens', fmtInt(tokensOf(spans))),
-        fact('status', statusBadge(errors > 0 && root.status !== 'error' ? 'ok' : root.status, root.status === 'error' ? 0 : errors)),
+        fact('status', statusBadge(root.status, root.status === 'error' ? 0 : errors)),
         chunks.length > 0 ? fact('APM chunks', chunks.map((c) => `${c.kept ? 'kept' : 'dropped'} (priority ${c.priority}, ${c.span_count} spans)`).join('; ')) : null)),
     h('div', { class: 'trace-body' }, h('section', { class: 'waterfall', 'aria-label': 'span tree' }, tree), detail),
   )

@@ -1,0 +1,142 @@
+import net from 'node:net'
+import { startAgent, type LocalAgent } from '../../agent/start_agent.js'
+import { LLMObs } from '../../llmobs/sdk.js'
+import { Tracer } from '../../trace/tracer.js'
+import { startFakeProvider } from './fake_provider.js'
+import { startChatService, startKnowledgeService, type Service } from './services.js'
+
+const USAGE = `usage: llmobs-ts demo [--once] [--sample-rate r] [--requests n] [--concurrency c] [--seed s]
+
+Starts the local agent (port 8126 when free), runs a two-service LLM app against a fake model
+provider, then prints the delivery ledger and serves the UI until Ctrl-C (--once: exit instead,
+status 0 only when nothing was lost or stored twice).
+`
+
+interface DemoOptions { once: boolean, sampleRate: number, requests: number, concurrency: number, seed: number }
+
+function parse (args: string[]): DemoOptions | string {
+  const o: DemoOptions = { once: false, sampleRate: 0.25, requests: 200, concurrency: 8, seed: 42 }
+  for (let i = 0; i < args.length; i++) {
+    const a = args[i]
+    if (a === '--once') { o.once = true; continue }
+    if (a === '-h' || a === '--help') return 'help'
+    const v = Number(args[++i])
+    if (a === '--sample-rate' && v >= 0 && v <= 1) o.sampleRate = v
+    else if (a === '--requests' && Number.isInteger(v) && v > 0) o.requests = v
+    else if (a === '--concurrency' && Number.isInteger(v) && v > 0) o.concurrency = v
+    else if (a === '--seed' && Number.isInteger(v)) o.seed = v
+    else return `invalid option ${a} ${args[i] ?? ''}`
+  }
+  return o
+}
+
+export async function runDemo (args: string[]): Promise<number> {
+  const o = parse(args)
+  if (o === 'help') { process.stdout.write(USAGE); return 0 }
+  if (typeof o === 'string') { process.stderr.write(`llmobs-ts demo: ${o}\n${USAGE}`); return 2 }
+  const out = process.stdout
+  const agent = await startAgent({ port: await portFree(8126) ? 8126 : 0, logger: { info: () => {}, warn: (m) => process.stderr.write(`agent: ${m}\n`) } })
+  await fetch(`${agent.url}/api/reset`, { method: 'POST' })
+  out.write(`local agent + intake + UI on ${agent.url} (store: ${agent.db})\n`)
+  const provider = await startFakeProvider(o.seed)
+  const rules = [{ sample_rate: o.sampleRate }]
+  const front: Service = service(agent, 'chat-front', rules)
+  const back: Service = service(agent, 'knowledge-base', rules)
+  const kb = await startKnowledgeService(back, provider.url)
+  const chat = await startChatService(front, provider.url, kb.url)
+  out.write(`running ${o.requests} requests (APM sample rate ${o.sampleRate}, ${o.concurrency} at a time)\n`)
+
+  const result = { ok: 0, failed: 0 }
+  let next = 0
+  const tty = process.stdout.isTTY === true
+  const progress = (): void => {
+    const line = `  ${result.ok + result.failed}/${o.requests} requests: ${result.ok} answered, ${result.failed} failed (model errors)`
+    if (tty) out.write(`\r${line}`)
+    else if ((result.ok + result.failed) % 50 === 0) out.write(`${line}\n`)
+  }
+  await Promise.all(Array.from({ length: o.concurrency }, async () => {
+    for (let i = next++; i < o.requests; i = next++) {
+      const res = await fetch(`${chat.url}/chat`, { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify({ question: QUESTIONS[i % QUESTIONS.length], session: `s-${i % 17}` }) })
+      await res.arrayBuffer()
+      if (res.ok) result.ok++
+      else result.failed++
+      progress()
+    }
+  }))
+  if (tty) out.write('\n')
+  await Promise.all([front.llmobs.flush(), back.llmobs.flush()])
+
+  const ledger = readLedger(agent, [front, back])
+  out.write('\ndelivery ledger\n')
+  for (const [k, v] of ledger.lines) out.write(`  ${k}: ${v}\n`)
+  out.write(`\nUI: ${agent.url}/  (traces, spans, delivery counters)\n`)
+
+  await Promise.all([chat.close(), kb.close(), provider.close()])
+  await Promise.all([front.tracer.shutdown(), back.tracer.shutdown(), front.llmobs.disable(), back.llmobs.disable()])
+  const healthy = ledger.lost === 0 && ledger.duplicates === 0
+  if (o.once) {
+    await agent.close()
+    return healthy ? 0 : 1
+  }
+  out.write('serving the UI; press Ctrl-C to stop\n')
+  await new Promise<void>((resolve) => {
+    const stop = (): void => { process.off('SIGINT', stop); process.off('SIGTERM', stop); resolve() }
+    process.on('SIGINT', stop)
+    process.on('SIGTERM', stop)
+  })
+  await agent.close()
+  return healthy ? 0 : 1
+}
+
+const QUESTIONS = [
+  'Can I still get a refund for order A-1042?',
+  'Where is my package?',
+  'How do I change my shipping address?',
+  'Is premium support included in my plan?',
+  'My order arrived damaged <img src=x onerror=alert(1)>, what now?',
+]
+
+function service (agent: LocalAgent, name: string, rules: unknown[]): Service {
+  const tracer = new Tracer({ url: agent.url, service: name, env: 'demo', version: '1.0.0', samplingRules: rules })
+  const llmobs = new LLMObs(() => tracer)
+  llmobs.enable({ mlApp: 'support-bot' })
+  return { tracer, llmobs }
+}
+
+interface Ledger { lines: Array<[string, number]>, lost: number, duplicates: number }
+
+function readLedger (agent: LocalAgent, services: Service[]): Ledger {
+  const s = services.map((x) => x.llmobs.stats())
+  const sum = (f: (st: ReturnType<LLMObs['stats']>) => number): number => s.reduce((n, st) => n + f(st), 0)
+  const created = sum((x) => x.created)
+  // In-process read of the agent's store (the query API pages at 1000 rows).
+  const rows = agent.store.queries.listSpans({ mlApp: 'support-bot', limit: Number.MAX_SAFE_INTEGER })
+  const counters = agent.counters()
+  const stored = rows.length
+  const unique = new Set(rows.map((r) => `${r.trace_id}/${r.span_id}`)).size
+  const duplicates = stored - unique
+  const lost = created - unique
+  return {
+    lost,
+    duplicates,
+    lines: [
+      ['created', created],
+      ['rode the trace', sum((x) => x.rodeTrace)],
+      ['rescued', sum((x) => x.rescuedPredictedDrop + x.rescuedPayloadFailed)],
+      ['direct', sum((x) => x.direct)],
+      ['delivered', unique],
+      ['duplicates', duplicates],
+      ['lost', lost],
+      ['agent: duplicates suppressed', counters.duplicates_suppressed],
+      ['agent: APM chunks dropped by sampling', counters.chunks_dropped_sampling],
+    ],
+  }
+}
+
+function portFree (port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const srv = net.createServer()
+    srv.once('error', () => resolve(false))
+    srv.listen(port, '127.0.0.1', () => srv.close(() => resolve(true)))
+  })
+}

@@ -1,0 +1,34 @@
+import { test } from 'node:test'
+import assert from 'node:assert/strict'
+import { spawnSync } from 'node:child_process'
+import { mkdtempSync, rmSync, existsSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { fileURLToPath } from 'node:url'
+
+const cli = fileURLToPath(new URL('../../src/cli/main.js', import.meta.url))
+
+test('npm start -- --once: the demo prints a ledger with nothing lost or stored twice and exits 0', { timeout: 90_000 }, () => {
+  const cwd = mkdtempSync(join(tmpdir(), 'llmobs-demo-'))
+  try {
+    const r = spawnSync(process.execPath, [cli, 'demo', '--once', '--requests', '60', '--sample-rate', '0.25'], { cwd, encoding: 'utf8', timeout: 80_000 })
+    assert.equal(r.status, 0, `${r.stdout}\n${r.stderr}`)
+    const value = (label: string): number => {
+      const m = r.stdout.match(new RegExp(`^  ${label}: (\\d+)$`, 'm'))
+      assert.ok(m !== null, `ledger line "${label}" in:\n${r.stdout}`)
+      return Number(m[1])
+    }
+    const created = value('created')
+    assert.ok(created >= 60 * 4, `created ${created}`)
+    assert.equal(value('delivered'), created)
+    assert.equal(value('lost'), 0)
+    assert.equal(value('duplicates'), 0)
+    assert.ok(value('rescued') > 0, 'at 25% sampling most traces are predicted drops')
+    assert.ok(value('rode the trace') > 0)
+    assert.equal(value('rode the trace') + value('rescued') + value('direct') >= created, true)
+    assert.match(r.stdout, /UI: http:\/\/127\.0\.0\.1:\d+\//)
+    assert.ok(existsSync(join(cwd, '.llmobs', 'agent.db')), 'file store created on demand')
+  } finally {
+    rmSync(cwd, { recursive: true, force: true })
+  }
+})
