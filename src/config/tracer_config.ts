@@ -19,6 +19,11 @@ export interface TracerOptions {
   rateLimit?: number
   partialFlushMinSpans?: number
   flushIntervalMs?: number
+  /**
+   * Opt-in: on SIGTERM, flush traces and LLM Observability (within the shutdown deadline), then
+   * exit with status 143. Off by default: the host application owns its signals.
+   */
+  flushOnSigterm?: boolean
 }
 
 export type AgentEndpoint =
@@ -39,6 +44,7 @@ export interface TracerConfig {
   rateLimit: number
   partialFlushMinSpans: number
   flushIntervalMs: number
+  flushOnSigterm: boolean
 }
 
 type Env = Record<string, string | undefined>
@@ -71,6 +77,7 @@ export function resolveTracerConfig (opts: TracerOptions = {}, env: Env = proces
     rateLimit: parseNumber(...swap(pick(opts.rateLimit, 'DD_TRACE_RATE_LIMIT')), DEFAULTS.rateLimit),
     partialFlushMinSpans: parseNumber(...swap(pick(opts.partialFlushMinSpans, 'DD_TRACE_PARTIAL_FLUSH_MIN_SPANS')), DEFAULTS.partialFlushMinSpans, { min: 1, integer: true }),
     flushIntervalMs: parseNumber(...swap(pick(opts.flushIntervalMs, 'DD_TRACE_FLUSH_INTERVAL')), DEFAULTS.traceFlushIntervalMs, { min: 1, max: 60_000, integer: true }),
+    flushOnSigterm: opts.flushOnSigterm === true,
   }
 }
 

@@ -25,3 +25,23 @@ export function registerExitFlush (cb: ExitFlush): () => void {
   }
   return () => { callbacks.delete(cb) }
 }
+
+/** Work to await on SIGTERM (opt-in), e.g. tracer and LLMObs shutdowns. */
+const sigtermWork = new Set<() => Promise<void>>()
+let sigtermInstalled = false
+
+/**
+ * Opt-in SIGTERM handling: run every registered shutdown, then exit 143 (128 + SIGTERM), as the
+ * default disposition would have. Each shutdown carries its own deadline, so a destination that
+ * never answers cannot hold the exit.
+ */
+export function registerSigtermFlush (work: () => Promise<void>): () => void {
+  sigtermWork.add(work)
+  if (!sigtermInstalled) {
+    sigtermInstalled = true
+    process.once('SIGTERM', () => {
+      void Promise.allSettled([...sigtermWork].map((w) => w())).then(() => process.exit(143))
+    })
+  }
+  return () => { sigtermWork.delete(work) }
+}

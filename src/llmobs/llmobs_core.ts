@@ -66,6 +66,9 @@ export class LlmobsCore {
     }
     this.unsubscribe.push(tracer.addFinishHook((span) => this.onSpanFinish(span)))
     this.ready = this.resolveDestinations()
+    const onSigterm = (): Promise<void> => this.flush(DEFAULTS.shutdownTimeoutMs)
+    tracer.beforeSigtermExit.add(onSigterm)
+    this.unsubscribe.push(() => tracer.beforeSigtermExit.delete(onSigterm))
     this.removeExitFlush = registerExitFlush(() => {
       if (this.spans.busy || this.evals.busy) void this.flush(DEFAULTS.exitFlushTimeoutMs)
     })

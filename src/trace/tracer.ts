@@ -1,7 +1,7 @@
 import { DEFAULTS } from '../config/defaults.js'
 import { resolveTracerConfig, type TracerConfig, type TracerOptions } from '../config/tracer_config.js'
 import { log } from '../diag/logger.js'
-import { registerExitFlush } from '../diag/exit_flush.js'
+import { registerExitFlush, registerSigtermFlush } from '../diag/exit_flush.js'
 import { TraceWriter } from '../export/trace_writer.js'
 import { SpanAggregator } from '../pipeline/aggregator.js'
 import { ProcessorChain, type UserProcessor } from '../pipeline/processor_chain.js'
@@ -79,6 +79,12 @@ export class Tracer implements SpanSink {
       new TagsProcessor(),
       writer !== undefined ? (chunk) => writer.append(chunk) : () => {},
     )
+    if (this.config.flushOnSigterm) {
+      registerSigtermFlush(async () => {
+        await Promise.allSettled([...this.beforeSigtermExit].map((w) => w()))
+        await this.shutdown()
+      })
+    }
     this.aggregator = new SpanAggregator(this.config.partialFlushMinSpans, (chunk: Chunk) => this.chain.process(chunk))
     // Natural exit: the loop emptied with chunks still buffered. Flushing re-arms the loop once;
     // once nothing is pending the handler does nothing, so it cannot keep the process alive.
@@ -225,6 +231,9 @@ export class Tracer implements SpanSink {
   addProcessor (fn: UserProcessor): void {
     this.chain.addUserProcessor(fn)
   }
+
+  /** Work that must finish before the process exits on SIGTERM (LLM Observability's flush). */
+  readonly beforeSigtermExit = new Set<() => Promise<void>>()
 
   /** Internal hook for LLM Observability: runs at every span finish before aggregation. */
   addFinishHook (hook: FinishHook): () => void {

@@ -228,10 +228,12 @@ function delivery (span, chunks) {
   if (chunk === undefined) {
     return ['direct or rescued (EVP)', 'Sent through the EVP proxy, and no APM chunk of its trace reached the agent: sent directly (APM tracing off), or rescued after its APM payload failed.']
   }
-  const why = chunk.kept
-    ? `its APM chunk (priority ${chunk.priority}) arrived without it: the tracer predicted a drop`
-    : `its APM chunk (priority ${chunk.priority}) was dropped by the agent's sampling`
-  return ['rescued (EVP)', `Sent through the EVP proxy because ${why}.`]
+  // A rescued span was removed from its chunk, so a stored chunk tells why it travelled alone.
+  if (!chunk.kept) return ['rescued (EVP)', `Sent through the EVP proxy because its APM chunk (priority ${chunk.priority}) was dropped by the agent's sampling.`]
+  if (chunk.priority === null || chunk.priority <= 0) {
+    return ['rescued (EVP)', `Sent through the EVP proxy because the tracer predicted a drop (priority ${chunk.priority}); the agent's errors sampler kept the chunk anyway.`]
+  }
+  return ['direct (EVP)', `Sent through the EVP proxy on its own; its APM chunk (priority ${chunk.priority}) was kept without it, as in LLM Observability's direct mode.`]
 }
 
 async function showTrace (gen, traceId) {
