@@ -63,7 +63,8 @@ export class TraceWriter {
   private readonly inflight = new Set<Promise<void>>()
   private readonly listeners: FateListener[] = []
   /** The v0.4 payload being filled; replaced (not reused) when sent, since the send holds it. */
-  private body = newBody(0)
+  /** Created on the first chunk after a send, sized from the last payload: an idle writer holds none. */
+  private body: MsgpackWriter | undefined
   /** Size of the last payload, to size the next buffer and skip most growth copies. */
   private lastPayloadBytes = 0
   private timer: NodeJS.Timeout | undefined
@@ -100,19 +101,21 @@ export class TraceWriter {
       this.buffer(chunk, { riders: chunk.riders, spans: chunk.spans, start: 0, end: 0, size: estimateV05Size(chunk) })
       return
     }
-    const start = this.body.length
-    let result = encodeChunkV04(chunk.spans, this.body, this.stats.encode)
+    let body = this.body ??= newBody(Math.min(this.lastPayloadBytes, this.opts.payloadMaxBytes))
+    const start = body.length
+    let result = encodeChunkV04(chunk.spans, body, this.stats.encode)
     if (result === 'overflow' && this.entries.length > 0) {
       // The payload buffer is full: send what it holds and try again on an empty one.
       this.sendBuffered()
-      result = encodeChunkV04(chunk.spans, this.body, this.stats.encode)
+      body = this.body ??= newBody(Math.min(this.lastPayloadBytes, this.opts.payloadMaxBytes))
+      result = encodeChunkV04(chunk.spans, body, this.stats.encode)
     }
     if (result !== 'ok') {
       this.settleOne(chunk, { reason: 'encoding_error', detail: result === 'overflow' ? 'chunk larger than the encoder cap' : 'internal encoder error' })
       return
     }
-    const end = this.body.length
-    if (!this.buffer(chunk, { riders: chunk.riders, spans: undefined, start, end, size: end - start })) this.body.truncate(start)
+    const end = body.length
+    if (!this.buffer(chunk, { riders: chunk.riders, spans: undefined, start, end, size: end - start })) body.truncate(start)
   }
 
   private buffer (chunk: Chunk, entry: Entry): boolean {
@@ -181,9 +184,9 @@ export class TraceWriter {
       this.track(this.sendPayload(entries, undefined, undefined))
       return
     }
-    const body = this.body
+    const body = this.body as MsgpackWriter
     this.lastPayloadBytes = body.length
-    this.body = newBody(Math.min(this.lastPayloadBytes, this.opts.payloadMaxBytes))
+    this.body = undefined
     this.track(this.sendPayload(entries, withHeader(body, entries.length), body.view()))
   }
 

@@ -49,7 +49,7 @@ export function buildEvent (span: Span, st: LlmobsSpanState, tags: string[]): Ll
     const stack = span.meta['error.stack']
     if (stack !== undefined) meta.error.stack = stack
   }
-  const spanIdDec = hexToDecimal(span.spanId)
+  const spanIdDec = st.spanIdDec ??= hexToDecimal(span.spanId)
   const apmTraceId = span.trace.traceIdHigh + span.trace.traceIdLow
   const event: LlmobsSpanEvent = {
     start_ns: epochNsString(span.startSec, span.startNsec),

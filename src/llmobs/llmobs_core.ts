@@ -98,10 +98,12 @@ export class LlmobsCore {
     }
     if (hasProcessors) tagMap = tagsToMap(event.tags)
     let tagsRendered = hasProcessors
-    if (mayExceed(event, DEFAULTS.llmobs.eventSizeLimit)) {
+    // Annotations are the only large part: when they are known small, skip the walk entirely.
+    const limit = DEFAULTS.llmobs.eventSizeLimit
+    if ((hasProcessors || st.annotatedUnits * 6 + 65536 > limit) && mayExceed(event, limit)) {
       // The limit applies to the event as sent, tags included.
       if (!tagsRendered) { event.tags = tagList(tagMap); tagsRendered = true }
-      if (truncateToFit(event, DEFAULTS.llmobs.eventSizeLimit)) this.ledger.noteTruncated()
+      if (truncateToFit(event, limit)) this.ledger.noteTruncated()
     }
     const record = this.ledger.create(event)
     if (!tagsRendered) record.tagMap = tagMap

@@ -179,6 +179,7 @@ export class LLMObs {
         return
       }
       const stats = { replaced: 0 }
+      st.annotatedUnits += roughUnits(a.inputData) + roughUnits(a.outputData) + roughUnits(a.metadata) + roughUnits(a.toolDefinitions)
       if (a.inputData !== undefined) st.input = normalizeIO(st.kind, 'input', a.inputData, LIMITS, stats)
       if (a.outputData !== undefined) st.output = normalizeIO(st.kind, 'output', a.outputData, LIMITS, stats)
       const md = normalizeObject(a.metadata, 'metadata', LIMITS, stats)
@@ -287,7 +288,7 @@ export class LLMObs {
     let mlApp: string | undefined = typeof opts.mlApp === 'string' && opts.mlApp !== '' ? opts.mlApp : undefined
     if (parent !== undefined && parentSpan !== undefined) {
       traceId = parent.traceId
-      parentId = hexToDecimal(parentSpan.spanId)
+      parentId = parent.spanIdDec ??= hexToDecimal(parentSpan.spanId)
       mlApp ??= parent.mlApp
     } else if (tags[TRACE_TAG] !== undefined && tags[PARENT_TAG] !== undefined) {
       // First LLMObs span of this process in a distributed LLMObs trace.
@@ -314,6 +315,8 @@ export class LLMObs {
       tags: ctx?.tags !== undefined ? normalizeTags(ctx.tags) : {},
       toolDefinitions: undefined,
       record: undefined,
+      spanIdDec: undefined,
+      annotatedUnits: 0,
     }
     if (st.modelName !== undefined) span.meta['llmobs.model_name'] = st.modelName
     setState(span, st)
@@ -332,6 +335,24 @@ export class LLMObs {
       [ML_APP_TAG]: st.mlApp,
     }
   }
+}
+
+/**
+ * An upper bound on the UTF-16 units a value adds to an event, cheap for the usual shapes
+ * (strings, arrays of messages); anything unusual returns Infinity and gets measured exactly.
+ */
+function roughUnits (v: unknown, depth = 0): number {
+  if (v === undefined || v === null) return 0
+  if (typeof v === 'string') return v.length + 8
+  if (typeof v !== 'object') return 32
+  if (depth > 3) return Infinity
+  let n = 16
+  if (Array.isArray(v)) {
+    for (const x of v) n += roughUnits(x, depth + 1)
+    return n
+  }
+  for (const k in v) n += k.length + roughUnits((v as Record<string, unknown>)[k], depth + 1)
+  return n
 }
 
 function newLlmobsTraceId (): string {

@@ -24,20 +24,22 @@ export interface LlmobsSpanState {
   toolDefinitions: unknown[] | undefined
   /** Set at finish: the event, owned by the ledger until its fate is settled. */
   record: EventRecord | undefined
+  /** This span's id in decimal, computed once (children and the event both need it). */
+  spanIdDec: string | undefined
+  /** UTF-16 units annotated so far (inputs, outputs, metadata): a cheap bound for the size check. */
+  annotatedUnits: number
 }
 
 /**
- * LLMObs state per APM span. A WeakMap, not a field on Span: only LLM spans pay for it, and a
- * span the user drops takes its state with it.
+ * LLMObs state lives in the span's `llmobs` slot: a field read is several times cheaper than a
+ * WeakMap lookup on the finish path, and the state goes away with the span all the same.
  */
-const states = new WeakMap<SpanData, LlmobsSpanState>()
-
 export function getState (span: SpanData): LlmobsSpanState | undefined {
-  return states.get(span)
+  return (span as Partial<Span>).llmobs as LlmobsSpanState | undefined
 }
 
 export function setState (span: Span, state: LlmobsSpanState): void {
-  states.set(span, state)
+  span.llmobs = state
 }
 
 /** Tag that marks a span whose event went through the LLMObs writer: never ship it again. */

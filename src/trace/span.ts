@@ -31,6 +31,8 @@ export class Span implements SpanData {
   meta: Record<string, string> = {}
   metrics: Record<string, number> = {}
   metaStruct: Record<string, unknown> | undefined = undefined
+  /** LLM Observability's per-span state (owned by src/llmobs; undefined on other spans). */
+  llmobs: unknown = undefined
 
   /** Shared per-trace state (ids, sampling, aggregation). */
   readonly trace: TraceState

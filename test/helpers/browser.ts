@@ -61,7 +61,7 @@ export async function launchChromium (executablePath = CHROMIUM_PATH): Promise<B
   const page = context.pages()[0] ?? await context.newPage()
   const problems: string[] = []
   page.on('pageerror', (err) => problems.push(`pageerror: ${err.message}`))
-  page.on('console', (msg) => { if (msg.type() === 'error') problems.push(`console: ${msg.text()}`) })
+  page.on('console', (msg) => { if (msg.type() === 'error') problems.push(`console: ${msg.text()} at ${msg.location().url}`) })
   let closed: Promise<void> | undefined
   return {
     context,

@@ -262,7 +262,8 @@ async function showTrace (gen, traceId) {
 
   const select = (span, rowEl) => {
     for (const el of tree.children) el.classList.toggle('selected', el === rowEl)
-    detail.replaceChildren(...spanDetail(span, chunks, evaluations))
+    detail.replaceChildren()
+    add(detail, spanDetail(span, chunks, evaluations))
   }
   for (const { span, depth } of rows) {
     const left = (offsetNs(span.start_ns, t0) / extent) * 100
@@ -291,7 +292,7 @@ async function showTrace (gen, traceId) {
   select(root, tree.firstElementChild)
 }
 
-function fact (label, value) { return [h('dt', {}, label), h('dd', {}, value)] }
+function fact (label, value) { return h('div', { class: 'fact' }, h('dt', {}, label), h('dd', {}, value)) }
 
 function spanDetail (span, chunks, evaluations) {
   const ev = span.event ?? {}

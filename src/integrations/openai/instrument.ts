@@ -1,0 +1,78 @@
+import { log } from '../../diag/logger.js'
+import { llmobs as globalLlmobs, type LLMObs } from '../../llmobs/sdk.js'
+import { wrapMethod } from '../patch.js'
+import { callProvider, type Operation } from '../provider_call.js'
+import { rec } from '../shape.js'
+import { OPENAI_CHAT, OPENAI_EMBEDDINGS, OPENAI_RESPONSES } from './operations.js'
+
+export interface WrapOptions {
+  /** The LLMObs instance to record into (default: the package's `llmobs`). */
+  llmobs?: LLMObs
+}
+
+function tracedCreate (op: Operation, llmobsOf: () => LLMObs) {
+  return (orig: (...a: unknown[]) => unknown) => function (this: unknown, ...args: unknown[]): unknown {
+    return callProvider(llmobsOf(), op, orig, this, args)
+  }
+}
+
+/**
+ * Traces `client.chat.completions.create`, `client.responses.create` and
+ * `client.embeddings.create` of this OpenAI client (and the helpers built on them:
+ * `.parse()`, `.stream()`, `runTools()`). Returns the same client. Wrapping twice does nothing
+ * more; a client whose class is also patched by `llmobs-ts/register` still makes one span per call.
+ *
+ * @example
+ * const client = wrapOpenAI(new OpenAI())
+ * await client.chat.completions.create({ model: 'gpt-4o-mini', messages: [{ role: 'user', content: 'hi' }] })
+ */
+export function wrapOpenAI<T> (client: T, options: WrapOptions = {}): T {
+  try {
+    const c = rec(client) ?? (typeof client === 'function' ? client as unknown as Record<string, unknown> : undefined)
+    if (c === undefined) {
+      log.warnOnce('wrapOpenAI.arg', 'wrapOpenAI() needs an OpenAI client; returned unchanged')
+      return client
+    }
+    const llmobsOf = (): LLMObs => options?.llmobs ?? globalLlmobs
+    const targets: Array<[unknown, Operation]> = [
+      [rec(c.chat)?.completions, OPENAI_CHAT],
+      [c.responses, OPENAI_RESPONSES],
+      [c.embeddings, OPENAI_EMBEDDINGS],
+    ]
+    let wrapped = 0
+    for (const [target, op] of targets) {
+      if (rec(target) !== undefined && wrapMethod(target as object, 'create', tracedCreate(op, llmobsOf), true)) wrapped++
+    }
+    if (wrapped === 0) log.warnOnce('wrapOpenAI.shape', 'wrapOpenAI(): no chat.completions, responses or embeddings resource found on this object; nothing traced')
+  } catch (err) {
+    log.internalError('wrapOpenAI', err)
+  }
+  return client
+}
+
+/**
+ * Automatic mode: patches the resource classes reachable from the `openai` module's exports, so
+ * every client created from them is traced (into the package's `llmobs`).
+ */
+export function patchOpenAIModule (exports: unknown): void {
+  try {
+    const ns = exports as { OpenAI?: unknown, default?: unknown } | null
+    const cls = rec(ns?.OpenAI) ?? fnRec(ns?.OpenAI) ?? fnRec(ns?.default) ?? fnRec(exports)
+    if (cls === undefined) { log.debug(() => 'openai module without an OpenAI class; not patched'); return }
+    const chat = fnRec(cls.Chat)
+    const targets: Array<[unknown, Operation]> = [
+      [fnRec(chat?.Completions)?.prototype, OPENAI_CHAT],
+      [fnRec(cls.Responses)?.prototype, OPENAI_RESPONSES],
+      [fnRec(cls.Embeddings)?.prototype, OPENAI_EMBEDDINGS],
+    ]
+    for (const [proto, op] of targets) {
+      if (rec(proto) !== undefined) wrapMethod(proto as object, 'create', tracedCreate(op, () => globalLlmobs))
+    }
+  } catch (err) {
+    log.internalError('patch openai', err)
+  }
+}
+
+function fnRec (v: unknown): Record<string, unknown> | undefined {
+  return typeof v === 'function' ? v as unknown as Record<string, unknown> : undefined
+}

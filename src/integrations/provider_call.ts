@@ -1,0 +1,82 @@
+import { log } from '../diag/logger.js'
+import type { LLMObs } from '../llmobs/sdk.js'
+import { observeApiPromise } from './api_promise.js'
+import { isTraced } from './guard.js'
+import { startCall, type CallResult, type CallStart, type LlmCall } from './llm_call.js'
+import { rec, type Rec } from './shape.js'
+import { observeIterable } from './stream.js'
+
+/** Folds a stream's chunks into the result a non-streamed call would have given. */
+export interface StreamAccumulator {
+  /** Returns true when the chunk carried output (for time to first token). */
+  add (chunk: unknown): boolean
+  result (): CallResult
+  /** An error the stream reported in-band (e.g. a `response.failed` event), if any. */
+  failure? (): unknown
+}
+
+/** One traced SDK method: how to read its request, its response and its stream. */
+export interface Operation {
+  integration: string
+  name: string
+  kind: 'llm' | 'embedding'
+  provider: string
+  start (body: Rec | undefined): CallStart
+  result (data: unknown): CallResult
+  stream? (): StreamAccumulator
+}
+
+/**
+ * Calls `orig` as the SDK method it is and traces it as one span. Returns exactly what `orig`
+ * returned (the SDK's own promise object, observed in place).
+ */
+export function callProvider (llmobs: LLMObs, op: Operation, orig: (...a: unknown[]) => unknown, self: unknown, args: unknown[]): unknown {
+  if (isTraced(op.integration)) return orig.apply(self, args)
+  const body = rec(args[0])
+  const streaming = body?.stream === true
+  const { call, result } = startCall(
+    { llmobs, integration: op.integration, kind: op.kind, name: op.name, provider: op.provider },
+    () => op.start(body),
+    () => orig.apply(self, args),
+  )
+  if (call === undefined) return result
+  try {
+    follow(call, op, result, streaming)
+  } catch (err) {
+    log.internalError(`integration ${op.integration} follow`, err)
+    call.succeed({})
+  }
+  return result
+}
+
+function follow (call: LlmCall, op: Operation, result: unknown, streaming: boolean): void {
+  const observed = observeApiPromise(result, {
+    data: (value) => {
+      if (streaming) followStream(call, op, value)
+      else call.succeed(op.result(value))
+      return value
+    },
+    error: (err) => call.fail(err),
+    rawOnly: () => call.succeed({}),
+  })
+  if (observed) return
+  log.warnOnce(`integration.${op.integration}.shape`, `${op.name}: the SDK returned an object this version of llmobs-ts does not recognise; the call is traced without its response`)
+  call.succeed({})
+}
+
+function followStream (call: LlmCall, op: Operation, stream: unknown): void {
+  const acc = op.stream?.()
+  if (acc === undefined) { call.succeed({}); return }
+  const controller = (stream as { controller?: { signal?: AbortSignal } } | null)?.controller
+  const ok = observeIterable(stream, {
+    chunk: (c) => { if (acc.add(c)) call.firstToken() },
+    end: (how, err) => {
+      const r = { ...acc.result(), streamEnd: how }
+      const inBand = acc.failure?.()
+      if (how === 'error') call.fail(err, r)
+      else if (inBand !== undefined) call.fail(inBand, r)
+      else call.succeed(r)
+    },
+  }, () => controller?.signal?.aborted === true)
+  if (!ok) call.succeed({})
+}
