@@ -53,10 +53,11 @@ export class LlmobsRescueProcessor implements ChunkProcessor {
 
   /** Also used when an APM user processor dropped the chunk: same outcome as a predicted drop. */
   rescue (span: Span): void {
-    if (span.meta[SUBMITTED_TAG] === '1') return
-    const hasPayload = span.metaStruct?.[META_STRUCT_KEY] !== undefined
+    // Cheapest checks first: most spans are plain APM spans with neither state nor meta_struct.
     const record = getState(span)?.record
+    const hasPayload = span.metaStruct !== undefined && span.metaStruct[META_STRUCT_KEY] !== undefined
     if (record === undefined && !hasPayload) return
+    if (span.meta[SUBMITTED_TAG] === '1') return
     span.meta[SUBMITTED_TAG] = '1'
     span.writeMetaStruct(META_STRUCT_KEY, undefined)
     // No cached event (dropped by an LLMObs processor, or never built): scrubbing is all we do.
@@ -64,9 +65,9 @@ export class LlmobsRescueProcessor implements ChunkProcessor {
   }
 
   private rider (span: Span): EventRecord | undefined {
-    if (span.meta[SUBMITTED_TAG] === '1') return undefined
-    if (span.metaStruct?.[META_STRUCT_KEY] === undefined) return undefined
+    if (span.metaStruct === undefined || span.metaStruct[META_STRUCT_KEY] === undefined) return undefined
     const record = getState(span)?.record
-    return record !== undefined && !record.settled ? record : undefined
+    if (record === undefined || record.settled) return undefined
+    return span.meta[SUBMITTED_TAG] === '1' ? undefined : record
   }
 }
