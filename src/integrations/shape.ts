@@ -68,3 +68,8 @@ function partText (p: Rec): string {
   const type = str(p.type)
   return type === undefined ? '' : `[${type}]`
 }
+
+/** Classes and other functions read as property bags (static members of SDK classes). */
+export function fnRec (v: unknown): Rec | undefined {
+  return typeof v === 'function' ? v as unknown as Rec : undefined
+}

@@ -7,6 +7,8 @@ import { Tracer } from '../../src/trace/tracer.js'
 import { LLMObs } from '../../src/llmobs/sdk.js'
 import type { TracerOptions } from '../../src/config/tracer_config.js'
 import type { LlmobsOptions } from '../../src/config/llmobs_config.js'
+import { startFakeProvider } from '../../src/cli/demo/fake_provider.js'
+import { startChatService, startKnowledgeService, type Service } from '../../src/cli/demo/services.js'
 import { launchChromium, uiOrigin, type BrowserSession, type UiOrigin } from '../helpers/browser.js'
 
 // The web UI in a real browser against the real agent, fed by our SDK. Screenshots: artifacts/ui/.
@@ -40,7 +42,7 @@ async function flush (a: App): Promise<void> {
 
 /** A support agent: retrieval, an llm that calls a tool, the tool, a final llm. Kept: rides the trace. */
 async function supportAgent ({ llmobs }: App): Promise<void> {
-  await llmobs.trace({ kind: 'agent', name: 'support-agent' }, async (root) => {
+  await llmobs.trace({ kind: 'agent', name: 'order-agent' }, async (root) => {
     llmobs.annotate(root, { inputData: 'Where is my order 1234?', outputData: 'It ships tomorrow.' })
     await llmobs.trace({ kind: 'retrieval', name: 'search-docs' }, (s) => {
       llmobs.annotate(s, { inputData: 'order status', outputData: [{ text: 'Orders ship within 2 days.', name: 'shipping.md', id: 'd1', score: 0.92 }] })
@@ -121,7 +123,7 @@ async function apiTraces (): Promise<TraceRow[]> {
   return ((await r.json()) as { traces: TraceRow[] }).traces
 }
 
-const ROOTS = ['support-agent', XSS_ROOT, 'lookup-flow', 'nightly-summary', 'faq-1', 'faq-2', 'faq-3']
+const ROOTS = ['order-agent', XSS_ROOT, 'lookup-flow', 'nightly-summary', 'faq-1', 'faq-2', 'faq-3']
 
 before(async () => {
   agent = await startAgent({ port: 0, db: ':memory:' })
@@ -165,6 +167,8 @@ function session (): BrowserSession {
 
 async function openList (): Promise<void> {
   const { page } = session()
+  // A fresh load: a hash-only navigation to the URL already open would not render again.
+  await page.goto('about:blank')
   await page.goto(`${origin.url}/#/traces`)
   await page.locator('tr.trace-row').first().waitFor()
 }
@@ -174,7 +178,8 @@ async function visibleRootNames (): Promise<string[]> {
   return names.sort()
 }
 
-test('the page is served with a strict CSP and no inline script', async () => {
+test('the page is served with a strict CSP and no inline script', async (t) => {
+  t.diagnostic(origin.fronted ? 'UI served by a front server: the agent does not route to serveUi yet' : 'UI served by the agent itself')
   const home = await fetch(`${origin.url}/`)
   assert.equal(home.status, 200)
   assert.equal(home.headers.get('content-type'), 'text/html; charset=utf-8')
@@ -201,7 +206,7 @@ test('the trace list shows every trace with its ml_app, tokens, status and deliv
   await openList()
   assert.deepEqual(await visibleRootNames(), [...ROOTS].sort())
   assert.equal(await page.locator('.count').textContent(), `${ROOTS.length} of ${ROOTS.length} traces`)
-  const support = page.locator(`tr[data-trace-id="${traceIds.get('support-agent')}"]`)
+  const support = page.locator(`tr[data-trace-id="${traceIds.get('order-agent')}"]`)
   const cells = await support.locator('td').allTextContents()
   assert.equal(cells[1], 'shop-bot')
   assert.equal(cells[3], '5')
@@ -244,11 +249,11 @@ test('filters on ml_app and status and the substring search work in the page', a
 test('a trace opens with its span tree, waterfall and the chat with tool calls', async () => {
   const { page } = session()
   await openList()
-  await page.click('a:text-is("support-agent")')
+  await page.click('a:text-is("order-agent")')
   await page.waitForURL(/#\/trace\//)
   const rows = page.locator('.span-row')
   await rows.first().waitFor()
-  assert.deepEqual(await rows.locator('.span-name').allTextContents(), ['support-agent', 'search-docs', 'plan', 'get_order', 'answer'])
+  assert.deepEqual(await rows.locator('.span-name').allTextContents(), ['order-agent', 'search-docs', 'plan', 'get_order', 'answer'])
   const indent = await rows.locator('.span-label').evaluateAll((els) => els.map((e) => (e as unknown as { style: { paddingLeft: string } }).style.paddingLeft))
   assert.deepEqual(indent, ['4px', '20px', '20px', '20px', '20px'])
   const bars = await rows.locator('.bar').evaluateAll((els) => els.map((e) => parseFloat((e as unknown as { style: { width: string } }).style.width)))
@@ -330,7 +335,7 @@ test('each span shows how it reached the agent: rode the trace, rescued, direct'
     await page.locator('.span-row').first().waitFor()
     return page.locator('section.detail [data-delivery]').textContent()
   }
-  assert.equal(await label('support-agent'), 'rode the trace')
+  assert.equal(await label('order-agent'), 'rode the trace')
   assert.equal(await label('lookup-flow'), 'rescued (EVP)')
   assert.match(await page.locator('section.detail .delivery').innerText(), /dropped by the agent's sampling/)
   assert.match(await page.locator('.trace-head').innerText(), /APM chunks\s+dropped \(priority -1, 2 spans\)/)
@@ -356,6 +361,70 @@ test('the delivery page shows the agent counters and what they mean', async () =
   assert.match(await page.locator('.identity').innerText(), new RegExp(`= ${stored}$`))
   assert.equal(await page.locator('nav a.active').textContent(), 'Delivery')
   await page.screenshot({ path: `${ARTIFACTS}delivery.png`, fullPage: true })
+})
+
+test("the demo app's traces: two services in one trace, a hostile question shown as text", async () => {
+  const { page } = session()
+  const demoAgent = await startAgent({ port: 0, db: ':memory:' })
+  const provider = await startFakeProvider(7)
+  const svc = (name: string): Service => {
+    const tracer = new Tracer({ url: demoAgent.url, service: name, env: 'demo', samplingRules: [{ sample_rate: 0.25 }] })
+    const llmobs = new LLMObs(() => tracer)
+    llmobs.enable({ mlApp: 'support-bot' })
+    return { tracer, llmobs }
+  }
+  const front = svc('chat-front')
+  const back = svc('knowledge-base')
+  const kb = await startKnowledgeService(back, provider.url)
+  const chat = await startChatService(front, provider.url, kb.url)
+  const demoOrigin = await uiOrigin(demoAgent.url)
+  const dialogs: string[] = []
+  const onDialog = (d: { message: () => string, dismiss: () => Promise<void> }): void => { dialogs.push(d.message()); void d.dismiss() }
+  page.on('dialog', onDialog)
+  try {
+    const questions = ['Where is my package?', 'My order arrived damaged <img src=x onerror=alert(1)>, what now?']
+    await Promise.all(Array.from({ length: 8 }, (_, i) => fetch(`${chat.url}/chat`, {
+      method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify({ question: questions[i % 2], session: `s-${i}` }),
+    }).then((r) => r.arrayBuffer())))
+    await Promise.all([front, back].map(async (x) => { await x.tracer.flush(); await x.llmobs.flush() }))
+
+    await page.goto(`${demoOrigin.url}/#/traces`)
+    await page.locator('tr.trace-row').first().waitFor()
+    await page.waitForFunction(() => (globalThis as unknown as { document: { querySelectorAll: (s: string) => { length: number } } }).document.querySelectorAll('tr.trace-row').length === 8)
+    assert.deepEqual([...new Set(await page.locator('tr.trace-row td.name').allTextContents())], ['support-agent'])
+    assert.deepEqual([...new Set(await page.locator('tr.trace-row td:nth-child(2)').allTextContents())], ['support-bot'])
+    await page.screenshot({ path: `${ARTIFACTS}demo-traces.png`, fullPage: true })
+
+    await page.locator('tr.trace-row a').first().click()
+    const rows = page.locator('.span-row')
+    await rows.first().waitFor()
+    const names = await rows.locator('.span-name').allTextContents()
+    // The knowledge service's spans joined the front service's trace over HTTP.
+    assert.deepEqual(names.slice(0, 4), ['support-agent', 'kb-lookup', 'kb.search', 'embed-question'])
+    for (const row of await rows.all()) {
+      await row.click()
+      const label = await page.locator('section.detail [data-delivery]').textContent()
+      assert.ok(label === 'rode the trace' || label === 'rescued (EVP)', `a demo span is kept or rescued, not ${label}`)
+    }
+    await page.screenshot({ path: `${ARTIFACTS}demo-trace.png`, fullPage: true })
+
+    const spans = (await (await fetch(`${demoAgent.url}/api/spans?limit=1000`)).json() as { spans: Array<{ trace_id: string, name: string, event: { meta?: { input?: { value?: string } } } }> }).spans
+    const hostile = spans.find((x) => x.name === 'support-agent' && x.event.meta?.input?.value === questions[1])
+    assert.ok(hostile !== undefined, 'the hostile question was traced')
+    // Through the list: the hostile trace may be the one already open, and the same URL would not re-render.
+    await page.goto(`${demoOrigin.url}/#/traces`)
+    await page.locator(`tr[data-trace-id="${hostile.trace_id}"] a`).click()
+    await page.locator('section.detail h2:has-text("support-agent")').waitFor()
+    assert.equal(await page.locator('section.detail pre.value').first().textContent(), questions[1])
+    assert.deepEqual(dialogs, [], 'the <img onerror=alert(1)> question opened no dialog')
+    assert.equal(await page.evaluate(() => (globalThis as unknown as { document: { querySelectorAll: (s: string) => { length: number } } }).document.querySelectorAll('img').length), 0)
+  } finally {
+    page.off('dialog', onDialog)
+    await Promise.all([chat.close(), kb.close(), provider.close()])
+    for (const x of [front, back]) { await x.tracer.shutdown(); await x.llmobs.disable() }
+    await demoOrigin.close()
+    await demoAgent.close()
+  }
 })
 
 test('the page logged no errors and no CSP violations', () => {

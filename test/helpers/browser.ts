@@ -59,6 +59,8 @@ export async function launchChromium (executablePath = CHROMIUM_PATH): Promise<B
     throw err
   }
   const page = context.pages()[0] ?? await context.newPage()
+  // Fail fast: every wait in these tests is for local, already stored data.
+  page.setDefaultTimeout(10_000)
   const problems: string[] = []
   page.on('pageerror', (err) => problems.push(`pageerror: ${err.message}`))
   page.on('console', (msg) => { if (msg.type() === 'error') problems.push(`console: ${msg.text()} at ${msg.location().url}`) })

@@ -1,18 +1,14 @@
 import { log } from '../../diag/logger.js'
 import { llmobs as globalLlmobs, type LLMObs } from '../../llmobs/sdk.js'
+import { llmobsOf, type WrapOptions } from '../options.js'
 import { wrapMethod } from '../patch.js'
 import { callProvider, type Operation } from '../provider_call.js'
-import { rec } from '../shape.js'
+import { fnRec, rec } from '../shape.js'
 import { OPENAI_CHAT, OPENAI_EMBEDDINGS, OPENAI_RESPONSES } from './operations.js'
 
-export interface WrapOptions {
-  /** The LLMObs instance to record into (default: the package's `llmobs`). */
-  llmobs?: LLMObs
-}
-
-function tracedCreate (op: Operation, llmobsOf: () => LLMObs) {
+function tracedCreate (op: Operation, instance: () => LLMObs) {
   return (orig: (...a: unknown[]) => unknown) => function (this: unknown, ...args: unknown[]): unknown {
-    return callProvider(llmobsOf(), op, orig, this, args)
+    return callProvider(instance(), op, orig, this, args)
   }
 }
 
@@ -33,7 +29,7 @@ export function wrapOpenAI<T> (client: T, options: WrapOptions = {}): T {
       log.warnOnce('wrapOpenAI.arg', 'wrapOpenAI() needs an OpenAI client; returned unchanged')
       return client
     }
-    const llmobsOf = (): LLMObs => options?.llmobs ?? globalLlmobs
+    const instance = llmobsOf(options)
     const targets: Array<[unknown, Operation]> = [
       [rec(c.chat)?.completions, OPENAI_CHAT],
       [c.responses, OPENAI_RESPONSES],
@@ -41,7 +37,7 @@ export function wrapOpenAI<T> (client: T, options: WrapOptions = {}): T {
     ]
     let wrapped = 0
     for (const [target, op] of targets) {
-      if (rec(target) !== undefined && wrapMethod(target as object, 'create', tracedCreate(op, llmobsOf), true)) wrapped++
+      if (rec(target) !== undefined && wrapMethod(target as object, 'create', tracedCreate(op, instance), true)) wrapped++
     }
     if (wrapped === 0) log.warnOnce('wrapOpenAI.shape', 'wrapOpenAI(): no chat.completions, responses or embeddings resource found on this object; nothing traced')
   } catch (err) {
@@ -57,7 +53,7 @@ export function wrapOpenAI<T> (client: T, options: WrapOptions = {}): T {
 export function patchOpenAIModule (exports: unknown): void {
   try {
     const ns = exports as { OpenAI?: unknown, default?: unknown } | null
-    const cls = rec(ns?.OpenAI) ?? fnRec(ns?.OpenAI) ?? fnRec(ns?.default) ?? fnRec(exports)
+    const cls = fnRec(ns?.OpenAI) ?? fnRec(ns?.default) ?? fnRec(exports)
     if (cls === undefined) { log.debug(() => 'openai module without an OpenAI class; not patched'); return }
     const chat = fnRec(cls.Chat)
     const targets: Array<[unknown, Operation]> = [
@@ -73,6 +69,3 @@ export function patchOpenAIModule (exports: unknown): void {
   }
 }
 
-function fnRec (v: unknown): Record<string, unknown> | undefined {
-  return typeof v === 'function' ? v as unknown as Record<string, unknown> : undefined
-}

@@ -1,4 +1,4 @@
-/* global document, window, location, fetch */
+/* global document, window, location, Node */
 // The local agent's web UI: a trace list, a trace view and the delivery counters, from the
 // agent's JSON API. LLM inputs and outputs are untrusted, so the DOM is built with createElement
 // and text nodes only; the page's CSP (Trusted Types) also makes every HTML-parsing sink throw.
@@ -33,7 +33,7 @@ function h (tag, props, ...children) {
 function add (el, children) {
   for (const c of children.flat(Infinity)) {
     if (c === undefined || c === null || c === false) continue
-    el.append(typeof c === 'object' ? c : String(c)) // a string becomes a Text node, never markup
+    el.append(c instanceof Node ? c : String(c)) // anything else becomes a Text node, never markup
   }
 }
 
@@ -52,7 +52,8 @@ function fmtDuration (ns) {
 
 function dateOf (startNs) {
   const ms = Number(startNs) / 1e6
-  return Number.isFinite(ms) ? new Date(ms) : undefined
+  // Beyond ±8.64e15 ms a Date is invalid and toISOString() throws.
+  return Number.isFinite(ms) && Math.abs(ms) <= 8.64e15 ? new Date(ms) : undefined
 }
 
 function fmtTime (startNs) {
@@ -357,7 +358,7 @@ function documentItem (d) {
 }
 
 function metricsTable (metrics) {
-  const entries = Object.entries(metrics ?? {})
+  const entries = typeof metrics === 'object' && metrics !== null ? Object.entries(metrics) : []
   if (entries.length === 0) return null
   return section('Metrics', h('table', { class: 'metrics' }, h('tbody', {}, entries.map(([k, v]) => h('tr', {}, h('th', {}, k), h('td', { class: 'num' }, typeof v === 'number' ? fmtInt(v) : json(v)))))))
 }
