@@ -31,10 +31,3 @@ export function answerQuietly (ctx: AgentContext, req: IncomingMessage, res: Ser
 }
 
 /** `GET /`: the web UI lives elsewhere; this says where the data is. */
-export function answerHome (res: ServerResponse): void {
-  const html = '<!doctype html><meta charset="utf-8"><title>llmobs-ts local agent</title>' +
-    '<h1>llmobs-ts local agent</h1><p>Running. Data: <a href="/api/traces">/api/traces</a>, ' +
-    '<a href="/api/spans">/api/spans</a>, <a href="/api/counters">/api/counters</a>.</p>'
-  res.writeHead(200, { 'Content-Type': 'text/html; charset=utf-8', 'Content-Length': Buffer.byteLength(html) })
-  res.end(html)
-}

@@ -9,7 +9,8 @@ import {
   handleChunks, handleCounters, handleEvaluations, handleFaults, handleReset, handleSpans, handleTrace, handleTraces,
   isQueryPath,
 } from './routes_query.js'
-import { answerHome, answerQuietly, quietStatus } from './routes_quiet.js'
+import { answerQuietly, quietStatus } from './routes_quiet.js'
+import { serveUi } from './ui/serve_ui.js'
 import { sendError, sendJson } from './respond.js'
 
 const EXACT = new Map<string, Handler>(Object.entries({
@@ -63,9 +64,7 @@ async function handle (ctx: AgentContext, req: IncomingMessage, res: ServerRespo
       await handleEvpProxy(ctx, req, res, url)
     } else if (pathname.startsWith('/api/traces/')) {
       handleTrace(ctx, req, res, url)
-    } else if (pathname === '/' && (req.method === 'GET' || req.method === 'HEAD')) {
-      answerHome(res)
-    } else {
+    } else if (!serveUi(req, res)) {
       const quiet = quietStatus(pathname)
       if (quiet !== undefined) answerQuietly(ctx, req, res, quiet)
       else {

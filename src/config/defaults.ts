@@ -11,6 +11,11 @@ export const DEFAULTS = {
   traceBufferCapBytes: 16 * 1024 * 1024,
   /** One payload at most; the Agent accepts 25 MiB, we stay far below so a 413 is rare. */
   tracePayloadMaxBytes: 8 * 1024 * 1024,
+  /**
+   * Under load, send once this much is waiting rather than filling a whole payload: memory held
+   * per payload (buffer + retries) stays small and the agent sees a steady stream.
+   */
+  traceFlushAtBytes: 1024 * 1024,
   traceRequestTimeoutMs: 10_000,
   /** Finished spans of one open trace that force a partial flush (bounds memory of long traces). */
   partialFlushMinSpans: 300,

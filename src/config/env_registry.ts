@@ -24,4 +24,10 @@ export const ENV_VARS: readonly EnvVar[] = [
   { name: 'DD_TRACE_RATE_LIMIT', type: 'number', default: '100', option: 'rateLimit', description: 'Rule-kept traces per second; negative means unlimited.' },
   { name: 'DD_TRACE_PARTIAL_FLUSH_MIN_SPANS', type: 'integer', default: '300', option: 'partialFlushMinSpans', description: 'Finished spans of an open trace that trigger a partial flush.' },
   { name: 'DD_TRACE_FLUSH_INTERVAL', type: 'integer', default: '1000', option: 'flushIntervalMs', description: 'Milliseconds between trace payloads.' },
+  { name: 'DD_LLMOBS_ENABLED', type: 'boolean', default: 'false', option: '`llmobs.enable()`', description: 'Turns LLM Observability on at the first `llmobs.trace()` without calling `enable()`.' },
+  { name: 'DD_LLMOBS_ML_APP', type: 'string', default: '`DD_SERVICE`, else `unnamed-ml-app`', option: 'mlApp', description: 'ml_app of LLM spans unless a parent or the span names one.' },
+  { name: 'DD_LLMOBS_AGENTLESS_ENABLED', type: 'boolean', default: 'false', option: 'agentlessEnabled', description: 'Send LLM Observability straight to Datadog (needs DD_API_KEY).' },
+  { name: 'DD_APM_TRACING_ENABLED', type: 'boolean', default: 'true', option: 'apmTracingEnabled', description: 'When false, LLM events ship directly and never ride APM traces.' },
+  { name: 'DD_API_KEY', type: 'string', default: '(none)', option: 'apiKey', description: 'Agentless only; sent as DD-API-KEY over HTTPS, never logged.' },
+  { name: 'DD_SITE', type: 'string', default: 'datadoghq.com', option: 'site', description: 'Datadog site for agentless intake URLs.' },
 ]

@@ -14,6 +14,8 @@ export interface TraceWriterOptions {
   flushIntervalMs: number
   bufferCapBytes: number
   payloadMaxBytes: number
+  /** Send as soon as this many bytes wait, before the interval ends (defaults to payloadMaxBytes). */
+  flushAtBytes?: number
   requestTimeoutMs: number
   /** Receives `rate_by_service` from each agent response (feeds the priority sampler). */
   onRates?: (rates: Record<string, number>) => void
@@ -127,7 +129,7 @@ export class TraceWriter {
     this.entries.push(entry)
     this.pendingBytes += size
     this.heldBytes += size
-    if (this.pendingBytes >= this.opts.payloadMaxBytes) this.sendBuffered()
+    if (this.pendingBytes >= (this.opts.flushAtBytes ?? this.opts.payloadMaxBytes)) this.sendBuffered()
     else this.arm()
     return true
   }

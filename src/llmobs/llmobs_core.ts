@@ -64,6 +64,10 @@ export class LlmobsCore {
       }))
       this.unsubscribe.push(tracer.writer.onPayloadSettled((fate) => this.onPayloadSettled(fate)))
     }
+    if (!config.apmTracingEnabled) {
+      tracer.setApmExport(false)
+      this.unsubscribe.push(() => tracer.setApmExport(true))
+    }
     this.unsubscribe.push(tracer.addFinishHook((span) => this.onSpanFinish(span)))
     this.ready = this.resolveDestinations()
     const onSigterm = (): Promise<void> => this.flush(DEFAULTS.shutdownTimeoutMs)

@@ -262,11 +262,16 @@ export class LLMObs {
 
   /** Delivers everything buffered; resolves when the destinations answered (or `timeoutMs`). */
   async flush (timeoutMs?: number): Promise<void> {
+    // Exporter sockets do not hold the process open (http_transport.ts); a caller awaiting the
+    // flush does want it held while agent discovery finishes, so hold it here.
+    const hold = setInterval(() => {}, 1 << 30)
     try {
       await this.core?.ready
       await this.core?.flush(timeoutMs)
     } catch (err) {
       log.internalError('llmobs.flush', err)
+    } finally {
+      clearInterval(hold)
     }
   }
 

@@ -55,6 +55,8 @@ export class Tracer implements SpanSink {
   private readonly finishHooks: FinishHook[] = []
   private readonly injectHooks: InjectHook[] = []
   private shutdownPromise: Promise<void> | undefined
+  /** False when LLM Observability runs with APM tracing disabled: traces are built, not sent. */
+  private apmExport = true
   private readonly removeExitFlush: () => void
 
   constructor (options: TracerOptions = {}) {
@@ -69,6 +71,7 @@ export class Tracer implements SpanSink {
         flushIntervalMs: this.config.flushIntervalMs,
         bufferCapBytes: DEFAULTS.traceBufferCapBytes,
         payloadMaxBytes: DEFAULTS.tracePayloadMaxBytes,
+        flushAtBytes: DEFAULTS.traceFlushAtBytes,
         requestTimeoutMs: DEFAULTS.traceRequestTimeoutMs,
         onRates: (rates) => this.sampler.updateAgentRates(rates),
       })
@@ -77,7 +80,7 @@ export class Tracer implements SpanSink {
     this.chain = new ProcessorChain(
       new SamplingProcessor(this.sampler, this.config.env),
       new TagsProcessor(),
-      writer !== undefined ? (chunk) => writer.append(chunk) : () => {},
+      writer !== undefined ? (chunk) => { if (this.apmExport) writer.append(chunk) } : () => {},
     )
     if (this.config.flushOnSigterm) {
       registerSigtermFlush(async () => {
@@ -234,6 +237,11 @@ export class Tracer implements SpanSink {
 
   /** Work that must finish before the process exits on SIGTERM (LLM Observability's flush). */
   readonly beforeSigtermExit = new Set<() => Promise<void>>()
+
+  /** LLM Observability with `DD_APM_TRACING_ENABLED=false`: spans still exist, APM payloads do not. */
+  setApmExport (enabled: boolean): void {
+    this.apmExport = enabled
+  }
 
   /** Internal hook for LLM Observability: runs at every span finish before aggregation. */
   addFinishHook (hook: FinishHook): () => void {

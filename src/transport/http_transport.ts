@@ -14,6 +14,7 @@ const MAX_RESPONSE_BYTES = 1024 * 1024
 export class HttpTransport implements Transport {
   private readonly agent: http.Agent
   private readonly mod: typeof http | typeof https
+  private closed = false
 
   constructor (private readonly endpoint: AgentEndpoint) {
     const secure = endpoint.kind === 'http' && endpoint.origin.startsWith('https:')
@@ -23,10 +24,13 @@ export class HttpTransport implements Transport {
   }
 
   send (req: TransportRequest): Promise<TransportResult> {
+    // Final, not retryable: a retry loop still running past a shutdown must end, not reconnect.
+    if (this.closed) return Promise.resolve({ kind: 'failed', reason: 'transport closed (shutdown)' })
     return exporterStorage.run(true, () => this.exchange(req))
   }
 
   close (): void {
+    this.closed = true
     this.agent.destroy()
   }
 
@@ -69,6 +73,10 @@ export class HttpTransport implements Transport {
         resolve({ kind: 'failed', reason: `request could not be created: ${(err as Error).message}` })
         return
       }
+      // A request in flight must not hold the host process open by itself: a destination that
+      // never answers would otherwise keep it alive for the whole retry budget. Callers that do
+      // want to wait (flush, shutdown, the exit flush) hold the loop with their own deadline timer.
+      request.on('socket', (socket) => { socket.unref() })
       const timer = setTimeout(() => {
         request.destroy(new Error(`timed out after ${req.timeoutMs} ms`))
       }, req.timeoutMs)

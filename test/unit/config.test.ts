@@ -80,6 +80,8 @@ test('valid sampling rules from env and from the option', () => {
 test('the README configuration table lists every environment variable the code reads', () => {
   const readme = readFileSync(new URL('../../../README.md', import.meta.url), 'utf8')
   for (const v of ENV_VARS) assert.ok(readme.includes(`\`${v.name}\``), `README lacks ${v.name}`)
-  const src = readFileSync(new URL('../../../src/config/tracer_config.ts', import.meta.url), 'utf8')
-  for (const m of src.matchAll(/DD_[A-Z_]+/g)) assert.ok(ENV_VARS.some((v) => v.name === m[0]), `${m[0]} read but not in the registry`)
+  for (const file of ['tracer_config.ts', 'llmobs_config.ts']) {
+    const src = readFileSync(new URL(`../../../src/config/${file}`, import.meta.url), 'utf8')
+    for (const m of src.matchAll(/DD_[A-Z_]+/g)) assert.ok(ENV_VARS.some((v) => v.name === m[0]), `${m[0]} read in ${file} but not in the registry`)
+  }
 })
