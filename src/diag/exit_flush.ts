@@ -15,6 +15,12 @@ let installed = false
 /** When the current exit began (its first beforeExit), and the latest beforeExit. */
 let exitStartedAt = 0
 let lastBeforeExitAt = -Infinity
+/**
+ * A quiet gap longer than this between two beforeExit events starts a new exit. Well above the
+ * longest a flush started by one event can hold the loop (a few exit-flush deadlines, when a
+ * flush runs its steps one after another), so one exit is never mistaken for two.
+ */
+const NEW_EXIT_GAP_MS = 30_000
 
 function onBeforeExit (): void {
   const now = Date.now()
@@ -22,7 +28,7 @@ function onBeforeExit (): void {
   // deadline. Past that deadline, counted from the first event, nothing new is started: data
   // still pending (a destination that never answers) cannot hold the exit for its retry budget.
   // A long quiet gap means the host did more work in between: a new exit, a new budget.
-  if (now - lastBeforeExitAt > 2 * DEFAULTS.exitFlushTimeoutMs) exitStartedAt = now
+  if (now - lastBeforeExitAt > NEW_EXIT_GAP_MS) exitStartedAt = now
   lastBeforeExitAt = now
   if (now - exitStartedAt >= DEFAULTS.exitFlushTimeoutMs) return
   for (const cb of callbacks) {

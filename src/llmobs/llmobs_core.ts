@@ -57,7 +57,7 @@ export class LlmobsCore {
         log.warnOnce('llmobs.v05', 'LLM Observability requires v0.4 to transmit meta_struct payloads; sending v0.4 instead of the configured v0.5')
         tracer.writer.setApiVersion('v0.4')
       }
-      this.rescue = new LlmobsRescueProcessor((r, route) => this.ship(r, route), (n) => this.ledger.route('rodeTrace', n), mode === 'apm_agent')
+      this.rescue = new LlmobsRescueProcessor((r, route) => this.ship(r, route), (n) => this.ledger.route('rodeTrace', n), true)
       tracer.chain.setLlmobsProcessor(this.rescue)
       this.unsubscribe.push(tracer.chain.onChunkDropped((chunk) => {
         for (const span of chunk.spans) this.rescue?.rescue(span as Span)

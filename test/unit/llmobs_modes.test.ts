@@ -1,0 +1,58 @@
+import { after, test } from 'node:test'
+import assert from 'node:assert/strict'
+import { evpEvents, startSink } from '../helpers/sink.js'
+import { closeRigs, llmPair, rig } from '../helpers/llmobs_setup.js'
+import { log } from '../../src/diag/logger.js'
+
+after(closeRigs)
+
+for (const apm of [true, false]) {
+  test(`agentless (${apm ? 'apm_agentless' : 'llmobs_agentless'}): events and evaluations go to the intake with DD-API-KEY, never through the agent`, async () => {
+    const intake = await startSink()
+    const lines: string[] = []
+    log.configure({ sink: (_l, m) => lines.push(m), debug: true })
+    const r = await rig({ samplingRules: [{ sample_rate: 0 }] }, { agentlessEnabled: true, apiKey: 'sekret-key-123', intakeUrl: intake.url, evalIntakeUrl: intake.url, apmTracingEnabled: apm })
+    assert.equal(r.llmobs.exportMode, apm ? 'apm_agentless' : 'llmobs_agentless')
+    let exported: ReturnType<typeof r.llmobs.exportSpan>
+    await r.llmobs.trace({ kind: 'llm', name: 'scored' }, (span) => { exported = r.llmobs.exportSpan(span) })
+    r.llmobs.submitEvaluation(exported, { label: 'ok', metricType: 'boolean', value: true })
+    await llmPair(r.llmobs)
+    await r.llmobs.flush()
+    log.configure({ sink: () => {}, debug: false })
+    const events = evpEvents(intake, '/api/v2/llmobs')
+    assert.deepEqual(events.map((e) => e.name).sort(), ['flow', 'flow.llm', 'scored'])
+    for (const req of intake.all) assert.equal(req.headers['dd-api-key'], 'sekret-key-123')
+    assert.equal(intake.to('/api/intake/llm-obs/v2/eval-metric').length, 1)
+    assert.equal(r.sink.to('/evp_proxy').length, 0, 'nothing through the agent')
+    const s = r.llmobs.stats()
+    assert.equal(s.direct, 3)
+    assert.equal(s.delivered, 3)
+    assert.ok(!lines.join('\n').includes('sekret-key-123'), 'the API key never reaches a log line')
+    await intake.close()
+  })
+}
+
+test('the agent without an EVP proxy: one warning, rescued events counted as no_evp_proxy', async () => {
+  const lines: string[] = []
+  log.resetWarnings()
+  log.configure({ sink: (_l, m) => lines.push(m) })
+  const r = await rig({ samplingRules: [{ sample_rate: 0 }] }, {}, (req) => req.url === '/info' ? { body: '{"endpoints":["/v0.4/traces"]}' } : undefined)
+  await llmPair(r.llmobs)
+  await r.llmobs.flush()
+  log.configure({ sink: () => {} })
+  assert.equal(lines.filter((l) => l.includes('no EVP proxy')).length, 1)
+  const s = r.llmobs.stats()
+  assert.equal(s.dropped.no_evp_proxy, 2)
+  assert.equal(s.pending, 0)
+  assert.equal(s.created, s.delivered + 2)
+})
+
+test('an unreachable agent at enable still means apm_agent: events buffer and go out when it comes up', async () => {
+  const r = await rig({}, {}, (_req, i) => i < 3 ? { destroy: true } : undefined)
+  assert.equal(r.llmobs.exportMode, 'apm_agent')
+  await llmPair(r.llmobs)
+  await r.llmobs.flush()
+  const s = r.llmobs.stats()
+  assert.equal(s.delivered, 2)
+  assert.equal(s.pending, 0)
+})
