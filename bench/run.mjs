@@ -81,7 +81,9 @@ if (process.env.BENCH_SKIP_CALLGRIND !== '1') {
 }
 
 function spawnSyncCollect (mode, n) {
-  const r = spawnSync('valgrind', ['--tool=callgrind', '--callgrind-out-file=/dev/null', process.execPath, join(here, 'subjects/apm_overhead.mjs'), mode, String(n)],
+  // One thread and a predictable GC schedule: otherwise background compiler and GC threads make
+  // the instruction count depend on timing, which is what callgrind is here to avoid.
+  const r = spawnSync('valgrind', ['--tool=callgrind', '--callgrind-out-file=/dev/null', process.execPath, '--single-threaded', '--predictable-gc-schedule', join(here, 'subjects/apm_overhead.mjs'), mode, String(n)],
     { encoding: 'utf8', env: { ...process.env, BENCH_AGENT_URL: AGENT_URL }, timeout: 600_000 })
   return parseCollected(r.stderr)
 }

@@ -32,7 +32,13 @@ export function observeApiPromise (p: unknown, obs: PromiseObserver): boolean {
   const parse = p.parseResponse
   p.parseResponse = function (this: unknown, ...args: unknown[]): unknown {
     parseStarted = true
-    const out = parse.apply(this, args)
+    let out: unknown
+    try {
+      out = parse.apply(this, args)
+    } catch (err) {
+      safe(() => obs.error(err))
+      throw err
+    }
     return Promise.resolve(out).then((value) => {
       try { return obs.data(value) } catch (err) { log.internalError('integration response', err); return value }
     }, (err: unknown) => {
@@ -44,7 +50,9 @@ export function observeApiPromise (p: unknown, obs: PromiseObserver): boolean {
   p.asResponse = function (this: unknown, ...args: unknown[]): Promise<unknown> {
     const r = asResponse.apply(this, args)
     // `withResponse()` calls parse first and asResponse second; a tick later tells the two apart.
-    r.then(() => setImmediate(() => { if (!parseStarted) safe(() => obs.rawOnly()) }), () => {})
+    if (r !== null && typeof r === 'object' && typeof r.then === 'function') {
+      r.then(() => setImmediate(() => { if (!parseStarted) safe(() => obs.rawOnly()) }), () => {})
+    }
     return r
   }
   // Observing the rejection marks it handled; an SDK promise nobody awaits then fails silently

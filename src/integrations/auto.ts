@@ -1,4 +1,5 @@
 import { register } from 'node:module'
+import { isMainThread } from 'node:worker_threads'
 import { Hook as ImportHook } from 'import-in-the-middle'
 import { Hook as RequireHook } from 'require-in-the-middle'
 import { log } from '../diag/logger.js'
@@ -22,7 +23,9 @@ export function installAutoInstrumentation (): void {
   if (g[INSTALLED] === true) return
   g[INSTALLED] = true
   try {
-    register('import-in-the-middle/hook.mjs', import.meta.url, { data: { include: [...INSTRUMENTED_MODULES] } })
+    // `node -r` also runs preloads in the loader's own worker thread; registering the loader
+    // from there would initialise it twice. Loader hooks serve the main thread either way.
+    if (isMainThread) register('import-in-the-middle/hook.mjs', import.meta.url, { data: { include: [...INSTRUMENTED_MODULES] } })
   } catch (err) {
     log.warnOnce('auto.loader', `llmobs-ts/register: could not install the ESM loader hook (${String(err)}); modules loaded with import are not traced`)
   }

@@ -50,16 +50,19 @@ export function callProvider (llmobs: LLMObs, op: Operation, orig: (...a: unknow
 }
 
 function follow (call: LlmCall, op: Operation, result: unknown, streaming: boolean): void {
-  const observed = observeApiPromise(result, {
-    data: (value) => {
-      if (streaming) followStream(call, op, value)
-      else call.succeed(op.result(value))
-      return value
-    },
-    error: (err) => call.fail(err),
-    rawOnly: () => call.succeed({}),
-  })
-  if (observed) return
+  const data = (value: unknown): unknown => {
+    if (streaming) followStream(call, op, value)
+    else call.succeed(read(op, () => op.result(value)))
+    return value
+  }
+  if (observeApiPromise(result, { data, error: (err) => call.fail(err), rawOnly: () => call.succeed({}) })) return
+  // A plain native promise (a wrapper between us and the SDK) is safe to observe directly.
+  if (result instanceof Promise && Object.getPrototypeOf(result) === Promise.prototype) {
+    result.then((v: unknown) => {
+      try { data(v) } catch (err) { log.internalError(`integration ${op.integration} response`, err); call.succeed({}) }
+    }, (err: unknown) => call.fail(err))
+    return
+  }
   log.warnOnce(`integration.${op.integration}.shape`, `${op.name}: the SDK returned an object this version of llmobs-ts does not recognise; the call is traced without its response`)
   call.succeed({})
 }
@@ -71,12 +74,23 @@ function followStream (call: LlmCall, op: Operation, stream: unknown): void {
   const ok = observeIterable(stream, {
     chunk: (c) => { if (acc.add(c)) call.firstToken() },
     end: (how, err) => {
-      const r = { ...acc.result(), streamEnd: how }
-      const inBand = acc.failure?.()
+      const r = { ...read(op, () => acc.result()), streamEnd: how }
+      let inBand: unknown
+      try { inBand = acc.failure?.() } catch (e) { log.internalError(`integration ${op.integration} response`, e) }
       if (how === 'error') call.fail(err, r)
       else if (inBand !== undefined) call.fail(inBand, r)
       else call.succeed(r)
     },
   }, () => controller?.signal?.aborted === true)
   if (!ok) call.succeed({})
+}
+
+/** Reading a response must never leave the span open: a reader that throws yields nothing. */
+function read<T> (op: Operation, fn: () => T): T | Partial<T> {
+  try {
+    return fn()
+  } catch (err) {
+    log.internalError(`integration ${op.integration} response`, err)
+    return {}
+  }
 }

@@ -33,8 +33,10 @@ export function pickMetadata (body: Rec | undefined, exclude: ReadonlySet<string
   const out: Record<string, unknown> = {}
   if (body === undefined) return out
   for (const k of Object.keys(body)) {
-    const v = body[k]
-    if (v === undefined || exclude.has(k) || typeof v === 'function') continue
+    if (exclude.has(k)) continue
+    let v: unknown
+    try { v = body[k] } catch { continue } // a throwing getter is the SDK's business, not ours
+    if (v === undefined || typeof v === 'function') continue
     // Signals, streams and other live objects are not request parameters worth recording.
     if (v !== null && typeof v === 'object' && !Array.isArray(v) && Object.getPrototypeOf(v) !== Object.prototype) continue
     out[k] = v

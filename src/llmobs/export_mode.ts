@@ -46,5 +46,7 @@ export function isSafeIntakeUrl (url: string): boolean {
   if (u.protocol === 'https:') return true
   if (u.protocol !== 'http:') return false
   const h = u.hostname.replace(/^\[|\]$/g, '')
-  return h === 'localhost' || h === '::1' || /^127\./.test(h)
+  // An IPv4 literal only (the URL parser normalises 127.1 and friends): a *name* starting with
+  // "127." (127.evil.example, 127.0.0.1.nip.io) resolves wherever its owner wants.
+  return h === 'localhost' || h === '::1' || /^127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/.test(h)
 }

@@ -179,16 +179,30 @@ export class LLMObs {
         return
       }
       const stats = { replaced: 0 }
-      st.annotatedUnits += roughUnits(a.inputData) + roughUnits(a.outputData) + roughUnits(a.metadata) + roughUnits(a.toolDefinitions)
-      if (a.inputData !== undefined) st.input = normalizeIO(st.kind, 'input', a.inputData, LIMITS, stats)
-      if (a.outputData !== undefined) st.output = normalizeIO(st.kind, 'output', a.outputData, LIMITS, stats)
+      // Sizes are measured on the normalised values: user objects may have throwing getters, or
+      // hold their bulk where a key walk does not see it (Map, Set, toJSON).
+      if (a.inputData !== undefined) {
+        st.input = normalizeIO(st.kind, 'input', a.inputData, LIMITS, stats)
+        st.annotatedUnits += roughUnits(st.input)
+      }
+      if (a.outputData !== undefined) {
+        st.output = normalizeIO(st.kind, 'output', a.outputData, LIMITS, stats)
+        st.annotatedUnits += roughUnits(st.output)
+      }
       const md = normalizeObject(a.metadata, 'metadata', LIMITS, stats)
-      if (md !== undefined) st.metadata = { ...st.metadata, ...md }
+      if (md !== undefined) {
+        st.metadata = { ...st.metadata, ...md }
+        st.annotatedUnits += roughUnits(md)
+      }
       if (a.metrics !== undefined) Object.assign(st.metrics, normalizeMetrics(a.metrics))
       if (a.tags !== undefined) Object.assign(st.tags, normalizeTags(a.tags))
       if (a.toolDefinitions !== undefined) {
-        if (Array.isArray(a.toolDefinitions)) st.toolDefinitions = normalizeObject({ d: a.toolDefinitions }, 'toolDefinitions', LIMITS, stats)?.d as unknown[]
-        else log.warnOnce('llmobs.annotate.tools', 'llmobs.annotate(): toolDefinitions must be an array; ignored')
+        if (Array.isArray(a.toolDefinitions)) {
+          st.toolDefinitions = normalizeObject({ d: a.toolDefinitions }, 'toolDefinitions', LIMITS, stats)?.d as unknown[]
+          st.annotatedUnits += roughUnits(st.toolDefinitions)
+        } else {
+          log.warnOnce('llmobs.annotate.tools', 'llmobs.annotate(): toolDefinitions must be an array; ignored')
+        }
       }
       if (stats.replaced > 0) log.warnOnce('llmobs.annotate.replaced', 'llmobs.annotate(): some values could not be represented in JSON and were replaced by a description')
     } catch (err) {

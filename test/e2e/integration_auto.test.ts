@@ -35,7 +35,7 @@ async function child (mlApp: string, args: string[]): Promise<Array<Record<strin
     DD_SERVICE: `svc-${mlApp}`,
   }
   const { stderr } = await run(process.execPath, args, { cwd: root, env, timeout: 20_000 })
-  assert.doesNotMatch(stderr, /fixture failed|internal error|Error:/, stderr)
+  assert.doesNotMatch(stderr, /fixture failed|internal error|Error:|Warning/, stderr)
   const res = await fetch(`${agent.url}/api/spans?limit=1000&ml_app=${mlApp}`)
   return ((await res.json()) as { spans: Array<{ event: Record<string, any> }> }).spans.map((s) => s.event)
 }
