@@ -23,24 +23,33 @@ export interface BatchWriterOptions<T> {
    * rides out an outage of many seconds instead of dropping after one payload's attempts.
    */
   itemDeadlineMs: number
+  /** Bytes `assemble` adds around each item (envelope, separator), counted against the payload limit. */
+  itemOverheadBytes: number
   /** Builds a request body from serialised items. */
   assemble: (items: string[]) => string
   onDelivered: (items: T[]) => void
   onFailed: (items: T[], reason: BatchFailure, detail: string) => void
 }
 
-interface Queued<T> { item: T, json: string, bytes: number, firstTry: number }
+interface Queued<T> { item: T, json: string, bytes: number, firstTry: number, seq: number }
 
 /**
  * A bounded JSON batch exporter: items are serialised by the caller, buffered up to a count and
  * a byte cap, and sent every interval (or sooner when a payload's worth waits) to a destination
  * that may be decided later. Every item enqueued gets exactly one callback: delivered or failed.
+ *
+ * The caps count items held anywhere — queued, in flight, or waiting to be retried — because
+ * during an outage that is where memory goes.
  */
 export class BatchWriter<T> {
   private queue: Array<Queued<T>> = []
+  private heldItems = 0
+  private heldBytes = 0
   private queuedBytes = 0
+  private seq = 0
   private destination: BatchDestination | null | undefined
-  private readonly inflight = new Set<Promise<void>>()
+  /** In-flight posts with the lowest item sequence number each carries (flush waits by it). */
+  private readonly inflight = new Map<Promise<void>, number>()
   private timer: NodeJS.Timeout | undefined
   private waiters: Array<() => void> = []
   private closed = false
@@ -59,45 +68,57 @@ export class BatchWriter<T> {
   get hasDestination (): boolean { return this.destination !== undefined }
 
   enqueue (item: T, json: string): void {
-    const bytes = Buffer.byteLength(json)
+    const bytes = Buffer.byteLength(json) + this.opts.itemOverheadBytes
     if (this.closed) {
       this.opts.onFailed([item], 'no_destination', `${this.opts.name} writer shut down`)
       return
     }
-    if (this.queue.length >= this.opts.maxItems || this.queuedBytes + bytes > this.opts.maxBytes) {
+    if (this.heldItems >= this.opts.maxItems || this.heldBytes + bytes > this.opts.maxBytes) {
       this.opts.onFailed([item], 'buffer_full', `${this.opts.name} buffer full (${this.opts.maxItems} items / ${this.opts.maxBytes} bytes)`)
       return
     }
-    this.queue.push({ item, json, bytes, firstTry: 0 })
+    this.queue.push({ item, json, bytes, firstTry: 0, seq: ++this.seq })
+    this.heldItems++
+    this.heldBytes += bytes
     this.queuedBytes += bytes
     this.arm(this.queuedBytes >= this.opts.payloadMaxBytes)
   }
 
   /**
-   * Sends what is queued (waiting for the destination to be known, within the deadline) and
-   * resolves when every request in flight has settled or `timeoutMs` passed.
+   * Sends what is queued now (waiting for the destination to be known) and resolves when every
+   * item that was held at the call has been delivered or given up on, or `timeoutMs` passed.
+   * Items enqueued after the call are not waited for, so sustained traffic cannot hold it open.
    */
   async flush (timeoutMs = Infinity): Promise<void> {
+    const target = this.seq
+    let expired = false
     let hold: NodeJS.Timeout | undefined
-    const expired = new Promise<void>((resolve) => {
-      hold = Number.isFinite(timeoutMs) ? setTimeout(resolve, timeoutMs) : setInterval(() => {}, 1 << 30)
+    const deadline = new Promise<void>((resolve) => {
+      hold = Number.isFinite(timeoutMs) ? setTimeout(() => { expired = true; resolve() }, timeoutMs) : setInterval(() => {}, 1 << 30)
     })
     const work = (async () => {
       if (this.destination === undefined && this.queue.length > 0) {
-        await new Promise<void>((resolve) => this.waiters.push(resolve))
+        await Promise.race([new Promise<void>((resolve) => this.waiters.push(resolve)), deadline])
       }
       // Items put back after a failed payload are sent again, a little later, until each is
-      // delivered or past its deadline; the loop ends because deadlines do.
-      for (let round = 0; ; round++) {
-        this.send()
-        while (this.inflight.size > 0) await Promise.all([...this.inflight])
-        if (this.queue.length === 0 || this.closedHard) break
-        await sleep(Math.min(1000, 100 * 2 ** round))
+      // delivered or past its own deadline; the loop ends because those deadlines do.
+      const olderQueued = (): boolean => this.queue.some((q) => q.seq <= target)
+      for (let round = 0; !expired; round++) {
+        if (olderQueued()) this.send()
+        const older = [...this.inflight].filter(([, minSeq]) => minSeq <= target).map(([p]) => p)
+        if (older.length > 0) await Promise.race([Promise.all(older), deadline])
+        if (!olderQueued()) {
+          if ([...this.inflight.values()].some((minSeq) => minSeq <= target)) continue
+          break
+        }
+        if (this.closedHard) break
+        await Promise.race([sleep(Math.min(1000, 100 * 2 ** round)), deadline])
       }
     })()
     try {
-      await Promise.race([work, expired])
+      await Promise.race([work, deadline])
     } finally {
+      expired = true
       clearTimeout(hold)
       clearInterval(hold)
     }
@@ -111,8 +132,8 @@ export class BatchWriter<T> {
     this.closedHard = true
   }
 
-  get size (): number { return this.queue.length }
-  get busy (): boolean { return this.queue.length > 0 || this.inflight.size > 0 }
+  get size (): number { return this.heldItems }
+  get busy (): boolean { return this.heldItems > 0 }
 
   private arm (now: boolean): void {
     if (this.destination === undefined) return
@@ -130,6 +151,7 @@ export class BatchWriter<T> {
     this.queuedBytes = 0
     const dest = this.destination
     if (dest === null) {
+      this.settle(queue)
       this.opts.onFailed(queue.map((q) => q.item), 'no_destination', 'no destination for this export mode')
       return
     }
@@ -137,17 +159,20 @@ export class BatchWriter<T> {
     let bytes = 0
     for (let i = 0; i < queue.length; i++) {
       if (i > start && bytes + queue[i].bytes > this.opts.payloadMaxBytes) {
-        this.track(this.post(dest, queue.slice(start, i)))
+        this.track(queue.slice(start, i), dest)
         start = i
         bytes = 0
       }
       bytes += queue[i].bytes
     }
-    this.track(this.post(dest, start === 0 ? queue : queue.slice(start)))
+    this.track(start === 0 ? queue : queue.slice(start), dest)
   }
 
-  private track (p: Promise<void>): void {
-    this.inflight.add(p)
+  private track (batch: Array<Queued<T>>, dest: BatchDestination): void {
+    let minSeq = Infinity
+    for (const q of batch) if (q.seq < minSeq) minSeq = q.seq
+    const p = this.post(dest, batch)
+    this.inflight.set(p, minSeq)
     void p.finally(() => this.inflight.delete(p))
   }
 
@@ -166,11 +191,9 @@ export class BatchWriter<T> {
     } catch (err) {
       result = { kind: 'failed', reason: `transport threw: ${(err as Error)?.message}` }
     }
-    if (result.kind !== 'ok' && result.status !== 413 && isTransient(result.status)) batch = this.requeue(batch)
-    if (batch.length === 0) return
-    const items = batch.map((q) => q.item)
     if (result.kind === 'ok') {
-      this.safe(() => this.opts.onDelivered(items))
+      this.settle(batch)
+      this.safe(() => this.opts.onDelivered(batch.map((q) => q.item)))
       return
     }
     if (result.status === 413 && batch.length > 1) {
@@ -178,34 +201,36 @@ export class BatchWriter<T> {
       await Promise.all([this.post(dest, batch.slice(0, mid)), this.post(dest, batch.slice(mid))])
       return
     }
-    const reason: BatchFailure = result.kind === 'failed' && result.status !== undefined && result.status < 500 && result.status !== 429 && result.status !== 408
-      ? 'refused'
-      : 'retries_exhausted'
+    const given = isTransient(result.status) ? this.requeue(batch) : batch
+    if (given.length === 0) return
+    this.settle(given)
+    const reason: BatchFailure = isTransient(result.status) ? 'retries_exhausted' : 'refused'
     log.warnOnce(`${this.opts.name}.failed.${reason}`, `${this.opts.name} payload not delivered (${result.reason}); further failures are counted silently`)
     const detail = result.reason
-    this.safe(() => this.opts.onFailed(items, reason, detail))
+    this.safe(() => this.opts.onFailed(given.map((q) => q.item), reason, detail))
   }
 
-  /** Puts back the items still within their deadline (and the caps); returns the rest. */
+  /** Puts back the items still within their deadline; returns the ones given up on. */
   private requeue (batch: Array<Queued<T>>): Array<Queued<T>> {
     const now = Date.now()
     const expired: Array<Queued<T>> = []
     const back: Array<Queued<T>> = []
     for (const q of batch) {
-      if (q.firstTry === 0) q.firstTry = now - 1
-      const fits = this.queue.length + back.length < this.opts.maxItems && this.queuedBytes + q.bytes <= this.opts.maxBytes
-      if (!this.closedHard && fits && now - q.firstTry < this.opts.itemDeadlineMs) {
-        back.push(q)
-        this.queuedBytes += q.bytes
-      } else {
-        expired.push(q)
-      }
+      if (!this.closedHard && now - q.firstTry < this.opts.itemDeadlineMs) back.push(q)
+      else expired.push(q)
     }
     if (back.length > 0) {
       this.queue = back.concat(this.queue)
+      for (const q of back) this.queuedBytes += q.bytes
       this.arm(false)
     }
     return expired
+  }
+
+  /** Items leave the writer's hands (delivered or given up on): free their share of the caps. */
+  private settle (batch: Array<Queued<T>>): void {
+    this.heldItems -= batch.length
+    for (const q of batch) this.heldBytes -= q.bytes
   }
 
   private safe (fn: () => void): void {

@@ -135,7 +135,7 @@ export class TraceWriter {
   }
 
   /**
-   * Sends everything buffered and resolves when every payload in flight has settled, or after
+   * Sends everything buffered and resolves when every payload in flight at the call has settled, or after
    * `timeoutMs`. Retry waits use unref'ed timers so the tracer never holds a process open by
    * itself; a caller awaiting a flush does want the process held, so the wait is ref'ed.
    */
@@ -146,9 +146,9 @@ export class TraceWriter {
     const expired = new Promise<void>((resolve) => {
       hold = Number.isFinite(timeoutMs) ? setTimeout(resolve, timeoutMs) : setInterval(() => {}, 1 << 30)
     })
-    const settled = (async () => {
-      while (this.inflight.size > 0) await Promise.all([...this.inflight])
-    })()
+    // Only what exists now: payloads started later (sustained traffic) must not hold the caller.
+    // A 413 split is awaited inside its parent payload's promise, so the snapshot covers it.
+    const settled = Promise.all([...this.inflight])
     try {
       await Promise.race([settled, expired])
     } finally {
@@ -343,7 +343,7 @@ function withHeader (body: MsgpackWriter, count: number): Buffer {
 function estimateV05Size (chunk: Chunk): number {
   let size = 8
   for (const s of chunk.spans) {
-    size += 64
+    size += 64 + s.service.length + s.name.length + s.resource.length + s.type.length
     for (const k in s.meta) size += k.length + s.meta[k].length + 4
     for (const k in s.metrics) size += k.length + 12
   }

@@ -69,6 +69,7 @@ export function spanWriter<T> (cb: Callbacks<T>, flushIntervalMs: number): Batch
     maxBytes: DEFAULTS.llmobs.bufferMaxBytes,
     requestTimeoutMs: DEFAULTS.llmobs.requestTimeoutMs,
     itemDeadlineMs: DEFAULTS.llmobs.itemDeadlineMs,
+    itemOverheadBytes: head.length + 3,
     assemble: (items) => '[' + items.map((json) => head + json + ']}').join(',') + ']',
     ...cb,
   })
@@ -83,6 +84,7 @@ export function evalWriter<T> (cb: Callbacks<T>, flushIntervalMs: number): Batch
     maxBytes: DEFAULTS.llmobs.bufferMaxBytes,
     requestTimeoutMs: DEFAULTS.llmobs.requestTimeoutMs,
     itemDeadlineMs: DEFAULTS.llmobs.itemDeadlineMs,
+    itemOverheadBytes: 1,
     assemble: (items) => `{"data":{"type":"evaluation_metric","attributes":{"metrics":[${items.join(',')}]}}}`,
     ...cb,
   })

@@ -40,6 +40,7 @@ export class LlmobsCore {
   private readonly unsubscribe: Array<() => void> = []
   private readonly ctx: EventContext
   private readonly removeExitFlush: () => void
+  private readonly removeFinishHook: () => void
   readonly ready: Promise<void>
 
   constructor (readonly tracer: Tracer, readonly config: LlmobsConfig, readonly mode: ExportMode) {
@@ -48,7 +49,10 @@ export class LlmobsCore {
       onDelivered: (records) => { for (const r of records) this.ledger.deliver(r) },
       onFailed: (records, reason) => { for (const r of records) this.ledger.drop(r, DROP_REASON[reason]) },
     }, config.flushIntervalMs)
-    this.evals = evalWriter<string>({ onDelivered: () => {}, onFailed: () => {} }, config.flushIntervalMs)
+    this.evals = evalWriter<string>({
+      onDelivered: () => {},
+      onFailed: (items, reason) => log.warnOnce(`llmobs.eval.dropped.${reason}`, `${items.length} evaluation(s) not delivered (${reason}); further ones are dropped silently`),
+    }, config.flushIntervalMs)
     this.destinations = isAgentlessMode(mode) ? agentlessDestinations(config) : agentDestinations(tracer.config.agent)
     this.ledger.retriedSource = this.destinations.retries
 
@@ -68,7 +72,7 @@ export class LlmobsCore {
       tracer.setApmExport(false)
       this.unsubscribe.push(() => tracer.setApmExport(true))
     }
-    this.unsubscribe.push(tracer.addFinishHook((span) => this.onSpanFinish(span)))
+    this.removeFinishHook = tracer.addFinishHook((span) => this.onSpanFinish(span))
     this.ready = this.resolveDestinations()
     const onSigterm = (): Promise<void> => this.flush(DEFAULTS.shutdownTimeoutMs)
     tracer.beforeSigtermExit.add(onSigterm)
@@ -90,7 +94,8 @@ export class LlmobsCore {
       try {
         const out = p(event)
         if (out === null) { dropped = true; break }
-        if (out !== undefined && typeof out === 'object') event = out
+        if (isEventShaped(out)) event = out
+        else if (out !== undefined) log.warnOnce('llmobs.processor.shape', 'an LLMObs processor returned something that is not an event (tags must stay a list of "k:v", meta and metrics objects); the event it was given is sent instead')
       } catch (err) {
         log.internalError('llmobs processor (event kept as it was)', err)
       }
@@ -102,14 +107,21 @@ export class LlmobsCore {
     }
     if (hasProcessors) tagMap = tagsToMap(event.tags)
     let tagsRendered = hasProcessors
-    // Annotations are the only large part: when they are known small, skip the walk entirely.
-    const limit = DEFAULTS.llmobs.eventSizeLimit
-    if ((hasProcessors || st.annotatedUnits * 6 + 65536 > limit) && mayExceed(event, limit)) {
-      // The limit applies to the event as sent, tags included.
-      if (!tagsRendered) { event.tags = tagList(tagMap); tagsRendered = true }
-      if (truncateToFit(event, limit)) this.ledger.noteTruncated()
-    }
     const record = this.ledger.create(event)
+    try {
+      // Annotations are the only large part: when they are known small, skip the walk entirely.
+      const limit = DEFAULTS.llmobs.eventSizeLimit
+      if ((hasProcessors || st.annotatedUnits * 6 + 65536 > limit) && mayExceed(event, limit)) {
+        // The limit applies to the event as sent, tags included.
+        if (!tagsRendered) { event.tags = tagList(tagMap); tagsRendered = true }
+        if (truncateToFit(event, limit)) this.ledger.noteTruncated()
+      }
+    } catch (err) {
+      // Counted, not lost silently: the event exists in the ledger and leaves it with a reason.
+      log.internalError('llmobs.truncate', err)
+      this.ledger.drop(record, 'encoding_error')
+      return
+    }
     if (!tagsRendered) record.tagMap = tagMap
     st.record = record
     if (ridesTraces(this.mode) && this.rescue !== undefined) {
@@ -172,13 +184,33 @@ export class LlmobsCore {
     await Promise.all([this.spans.flush(timeoutMs), this.evals.flush(timeoutMs)])
   }
 
+  /**
+   * Stops creating events, then delivers what the ledger holds: trace payloads first (their
+   * fates may rescue events), then the LLMObs writers. Events still riding traces that are open
+   * keep the rescue and the writers alive until they settle: tearing those down now would let a
+   * later predicted drop take the events with it.
+   */
   async shutdown (): Promise<void> {
+    this.removeFinishHook()
     this.removeExitFlush()
+    await this.flush(DEFAULTS.shutdownTimeoutMs)
+    if (this.ledger.stats().pending > 0) {
+      log.debug(() => `llmobs disabled with ${this.ledger.stats().pending} event(s) still in open traces; delivery continues`)
+      return
+    }
     for (const u of this.unsubscribe) u()
     this.tracer.chain.setLlmobsProcessor(undefined)
     await Promise.all([this.spans.shutdown(DEFAULTS.shutdownTimeoutMs), this.evals.shutdown(DEFAULTS.shutdownTimeoutMs)])
     this.destinations.close()
   }
+}
+
+function isEventShaped (v: unknown): v is LlmobsSpanEvent {
+  if (v === null || typeof v !== 'object') return false
+  const e = v as Partial<LlmobsSpanEvent>
+  return Array.isArray(e.tags) && e.tags.every((t) => typeof t === 'string') &&
+    e.meta !== null && typeof e.meta === 'object' && e.metrics !== null && typeof e.metrics === 'object' &&
+    typeof e.span_id === 'string' && typeof e.trace_id === 'string'
 }
 
 function tagsToMap (tags: string[]): Record<string, string> {

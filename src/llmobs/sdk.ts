@@ -280,8 +280,13 @@ export class LLMObs {
     // flush does want it held while agent discovery finishes, so hold it here.
     const hold = setInterval(() => {}, 1 << 30)
     try {
-      await this.core?.ready
-      await this.core?.flush(timeoutMs)
+      const core = this.core
+      if (core === undefined) return
+      const started = Date.now()
+      // Discovery counts against the caller's deadline too.
+      if (timeoutMs !== undefined && Number.isFinite(timeoutMs)) await Promise.race([core.ready, new Promise((resolve) => setTimeout(resolve, timeoutMs).unref())])
+      else await core.ready
+      await core.flush(timeoutMs === undefined ? undefined : Math.max(0, timeoutMs - (Date.now() - started)))
     } catch (err) {
       log.internalError('llmobs.flush', err)
     } finally {

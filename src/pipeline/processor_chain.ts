@@ -54,18 +54,27 @@ export class ProcessorChain {
 
   process (chunk: Chunk): void {
     for (let i = 0; i < this.user.length; i++) {
+      // A copy, so spans the processor removes (in place or by returning fewer) can be reported:
+      // they carry LLM events that must still be delivered.
+      const before = chunk.spans.slice()
       let out: SpanData[] | null | undefined | void
       try {
         out = this.user[i](chunk.spans)
       } catch (err) {
         log.internalError('user processor (skipped)', err)
+        chunk = { trace: chunk.trace, spans: before }
         continue
       }
-      if (out === null || (Array.isArray(out) && out.length === 0)) {
-        this.reportDrop(chunk, 'user_processor')
+      const kept = out === null ? [] : (Array.isArray(out) ? out : chunk.spans)
+      if (kept.length === 0) {
+        this.reportDrop({ trace: chunk.trace, spans: before }, 'user_processor')
         return
       }
-      if (Array.isArray(out)) chunk = { trace: chunk.trace, spans: out }
+      if (kept.length !== before.length || kept !== chunk.spans) {
+        const removed = without(before, kept)
+        if (removed.length > 0) this.reportDrop({ trace: chunk.trace, spans: removed }, 'user_processor')
+      }
+      chunk = { trace: chunk.trace, spans: kept }
     }
     chunk = this.run(this.sampling, chunk)
     if (this.llmobs !== undefined) chunk = this.run(this.llmobs, chunk)
@@ -92,4 +101,11 @@ export class ProcessorChain {
       try { l(chunk, reason) } catch (err) { log.internalError('chain.dropListener', err) }
     }
   }
+}
+
+/** Spans of `all` not in `kept` (by identity). */
+function without (all: SpanData[], kept: SpanData[]): SpanData[] {
+  if (kept.length === 0) return all
+  const keep = new Set(kept)
+  return all.filter((s) => !keep.has(s))
 }

@@ -1,0 +1,91 @@
+import { test } from 'node:test'
+import assert from 'node:assert/strict'
+import { BatchWriter, type BatchFailure } from '../../src/export/batch_writer.js'
+import { HttpTransport } from '../../src/transport/http_transport.js'
+import { RetryingTransport } from '../../src/transport/retrying_transport.js'
+import { parseAgentUrl, type AgentEndpoint } from '../../src/config/tracer_config.js'
+import { startSink, type Script } from '../helpers/sink.js'
+
+function writer (url: string, over: { maxItems?: number, itemDeadlineMs?: number } = {}): { w: BatchWriter<number>, delivered: number[], failed: Array<[number, BatchFailure]>, http: HttpTransport } {
+  const http = new HttpTransport(parseAgentUrl(url) as AgentEndpoint)
+  const transport = new RetryingTransport(http, { maxAttempts: 2, baseDelayMs: 5, maxDelayMs: 10, deadlineMs: 3000 })
+  const delivered: number[] = []
+  const failed: Array<[number, BatchFailure]> = []
+  const w = new BatchWriter<number>({
+    name: 'test writer',
+    flushIntervalMs: 20,
+    payloadMaxBytes: 1 << 20,
+    maxItems: over.maxItems ?? 1000,
+    maxBytes: 1 << 24,
+    requestTimeoutMs: 500,
+    itemDeadlineMs: over.itemDeadlineMs ?? 30_000,
+    itemOverheadBytes: 1,
+    assemble: (items) => `[${items.join(',')}]`,
+    onDelivered: (items) => delivered.push(...items),
+    onFailed: (items, reason) => { for (const i of items) failed.push([i, reason]) },
+  })
+  w.setDestination({ transport, path: '/in', headers: {} })
+  return { w, delivered, failed, http }
+}
+
+async function withSink (script: Script, fn: (url: string) => Promise<void>): Promise<void> {
+  const sink = await startSink(script)
+  try { await fn(sink.url) } finally { await sink.close() }
+}
+
+test('the caps count items in flight: a destination that hangs cannot make the buffer grow past them', () => withSink(() => ({ delayMs: 3000 }), async (url) => {
+  const { w, failed, http } = writer(url, { maxItems: 10, itemDeadlineMs: 100 })
+  for (let i = 0; i < 5; i++) w.enqueue(i, String(i))
+  await new Promise((r) => setTimeout(r, 60)) // the first five are now in flight
+  for (let i = 5; i < 20; i++) w.enqueue(i, String(i))
+  const full = failed.filter(([, reason]) => reason === 'buffer_full').map(([i]) => i)
+  assert.deepEqual(full, [10, 11, 12, 13, 14, 15, 16, 17, 18, 19])
+  assert.equal(w.size, 10)
+  await w.shutdown(50)
+  http.close()
+}))
+
+test('flush() waits for what was held at the call, not for traffic that keeps arriving', () => withSink(() => ({ delayMs: 30 }), async (url) => {
+  const { w, delivered, http } = writer(url)
+  for (let i = 0; i < 5; i++) w.enqueue(i, String(i))
+  let n = 5
+  const pump = setInterval(() => { for (let k = 0; k < 5; k++) w.enqueue(n, String(n++)) }, 5)
+  const t0 = Date.now()
+  await w.flush()
+  const took = Date.now() - t0
+  clearInterval(pump)
+  for (let i = 0; i < 5; i++) assert.ok(delivered.includes(i), `item ${i} delivered before flush resolved`)
+  assert.ok(took < 2000, `flush took ${took} ms under sustained traffic`)
+  await w.shutdown(2000)
+  http.close()
+}))
+
+test('a failed payload is retried across payloads until its items are delivered (outage shorter than the deadline)', () => withSink((_r, i) => i < 4 ? { status: 503 } : undefined, async (url) => {
+  const { w, delivered, failed, http } = writer(url)
+  w.enqueue(1, '1')
+  w.enqueue(2, '2')
+  await w.flush()
+  assert.deepEqual(delivered.sort(), [1, 2])
+  assert.deepEqual(failed, [])
+  assert.equal(w.size, 0)
+  http.close()
+}))
+
+test('past the per-item deadline, items fail once with retries_exhausted; a 400 fails at once as refused', async () => {
+  await withSink(() => ({ status: 503 }), async (url) => {
+    const { w, delivered, failed, http } = writer(url, { itemDeadlineMs: 200 })
+    w.enqueue(1, '1')
+    await w.flush()
+    assert.deepEqual(delivered, [])
+    assert.deepEqual(failed, [[1, 'retries_exhausted']])
+    assert.equal(w.size, 0)
+    http.close()
+  })
+  await withSink(() => ({ status: 400 }), async (url) => {
+    const { w, failed, http } = writer(url)
+    w.enqueue(7, '7')
+    await w.flush()
+    assert.deepEqual(failed, [[7, 'refused']])
+    http.close()
+  })
+})
