@@ -8,6 +8,8 @@ export interface PromiseObserver {
   error (err: unknown): void
   /** The caller took the raw `Response` (`asResponse()`) and never asked for the parsed body. */
   rawOnly (): void
+  /** Parsing began: the SDK's chain, no longer the promise object, carries the outcome. */
+  parsing? (): void
 }
 
 interface ApiPromiseLike {
@@ -32,6 +34,7 @@ export function observeApiPromise (p: unknown, obs: PromiseObserver): boolean {
   const parse = p.parseResponse
   p.parseResponse = function (this: unknown, ...args: unknown[]): unknown {
     parseStarted = true
+    safe(() => obs.parsing?.())
     let out: unknown
     try {
       out = parse.apply(this, args)

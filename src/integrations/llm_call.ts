@@ -20,6 +20,8 @@ export interface CallResult {
   metadata?: Record<string, unknown>
   /** Only for streams. */
   streamEnd?: StreamEnd
+  /** The caller dropped the response or stream without finishing it (found by the garbage collector). */
+  abandoned?: boolean
 }
 
 /** What is known when the call starts. */
@@ -40,12 +42,20 @@ export interface CallSpec {
 }
 
 /**
+ * A response promise or stream the caller dropped unfinished would hold its span open forever,
+ * and with it every finished span of its trace in the aggregator. When such an object is
+ * collected, its call ends as abandoned.
+ */
+const abandoned = new FinalizationRegistry<LlmCall>((call) => call.succeed({ abandoned: true }))
+
+/**
  * One provider call traced as one LLM Observability span. The span is opened by
  * `llmobs.trace()` around the provider call and held open by a promise this object settles, so
  * it can end later than the call returns (when a stream finishes). Ending is idempotent.
  */
 export class LlmCall {
   private ended = false
+  private watchToken: object | undefined
   private ttftSec: number | undefined
   private readonly t0 = performance.now()
   private readonly recording: boolean
@@ -53,8 +63,6 @@ export class LlmCall {
   constructor (readonly span: Span, private readonly spec: CallSpec, private readonly settle: (err?: { error: unknown }) => void) {
     this.recording = getState(span) !== undefined
   }
-
-  get isEnded (): boolean { return this.ended }
 
   /** Input side, recorded before the provider is called. */
   begin (start: CallStart): void {
@@ -65,6 +73,23 @@ export class LlmCall {
       metadata: start.metadata,
       toolDefinitions: start.toolDefinitions !== undefined && start.toolDefinitions.length > 0 ? start.toolDefinitions : undefined,
     })
+  }
+
+  /**
+   * Ends the call as abandoned if `holder` (what the caller holds: the request promise, later
+   * the stream) is garbage-collected first. A new holder replaces the previous one.
+   */
+  watch (holder: object): void {
+    if (this.ended) return
+    if (this.watchToken !== undefined) abandoned.unregister(this.watchToken)
+    this.watchToken = {}
+    abandoned.register(holder, this, this.watchToken)
+  }
+
+  /** The caller's code now owns the outcome (a parse in progress); nothing to watch. */
+  unwatch (): void {
+    if (this.watchToken !== undefined) abandoned.unregister(this.watchToken)
+    this.watchToken = undefined
   }
 
   /** Streams: the first chunk that carried output. */
@@ -85,6 +110,7 @@ export class LlmCall {
   private end (result: CallResult, failure: { error: unknown } | undefined): void {
     if (this.ended) return
     this.ended = true
+    if (this.watchToken !== undefined) abandoned.unregister(this.watchToken)
     try {
       if (this.recording) this.record(result)
     } catch (err) {
@@ -101,6 +127,7 @@ export class LlmCall {
     if (usage === undefined) metadata.usage_source = 'missing'
     if (this.ttftSec !== undefined) metrics.timeToFirstToken = this.ttftSec
     if (result.streamEnd !== undefined) metadata.stream_status = result.streamEnd
+    if (result.abandoned === true) metadata.abandoned = true
     this.spec.llmobs.annotate(this.span, {
       outputData: result.output,
       metrics,
@@ -127,30 +154,25 @@ export class LlmCall {
  * untraced.
  */
 export function startCall<T> (spec: CallSpec, start: () => CallStart, invoke: () => T): { call: LlmCall | undefined, result: T } {
-  let invoked = false
-  let thrown: { error: unknown } | undefined
-  let result!: T
-  let call: LlmCall | undefined
+  // The result travels in a box emptied before returning: the span's promise chain keeps this
+  // scope alive until the call ends, and must not keep the caller's response or stream alive
+  // with it (that would defeat LlmCall.watch()).
+  const box: { result?: T, invoked: boolean, thrown?: { error: unknown }, call?: LlmCall } = { invoked: false }
   try {
     const done = spec.llmobs.trace({ kind: spec.kind, name: spec.name, modelProvider: spec.provider }, (span: Span) => {
-      let settle!: (err?: { error: unknown }) => void
-      const held = new Promise<void>((resolve, reject) => {
-        settle = (err) => { if (err === undefined) resolve(); else reject(err.error) }
-      })
-      // When the provider throws synchronously the tracer sees the throw, not this promise.
-      held.catch(() => {})
+      const { held, settle } = deferred()
       const c = new LlmCall(span, spec, settle)
-      call = c
+      box.call = c
       try {
         c.begin(start())
       } catch (err) {
         log.internalError(`integration ${spec.integration} request`, err)
       }
-      invoked = true
+      box.invoked = true
       try {
-        result = runTraced(spec.integration, invoke)
+        box.result = runTraced(spec.integration, invoke)
       } catch (err) {
-        thrown = { error: err }
+        box.thrown = { error: err }
         c.fail(err)
         throw err
       }
@@ -159,9 +181,23 @@ export function startCall<T> (spec: CallSpec, start: () => CallStart, invoke: ()
     // The span's promise only carries the outcome to the tracer; nobody else awaits it.
     if (done instanceof Promise) done.catch(() => {})
   } catch (err) {
-    if (thrown !== undefined) throw thrown.error
+    if (box.thrown !== undefined) throw box.thrown.error
     log.internalError(`integration ${spec.integration}`, err)
-    if (!invoked) return { call: undefined, result: invoke() }
+    if (!box.invoked) return { call: undefined, result: invoke() }
   }
-  return { call, result }
+  const out = { call: box.call, result: box.result as T }
+  box.result = undefined
+  box.call = undefined
+  return out
+}
+
+/** The promise that holds a span open, and its settler; made here so it captures nothing else. */
+function deferred (): { held: Promise<void>, settle: (err?: { error: unknown }) => void } {
+  let settle!: (err?: { error: unknown }) => void
+  const held = new Promise<void>((resolve, reject) => {
+    settle = (err) => { if (err === undefined) resolve(); else reject(err.error) }
+  })
+  // When the provider throws synchronously the tracer sees the throw, not this promise.
+  held.catch(() => {})
+  return { held, settle }
 }

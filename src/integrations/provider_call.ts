@@ -55,7 +55,10 @@ function follow (call: LlmCall, op: Operation, result: unknown, streaming: boole
     else call.succeed(read(op, () => op.result(value)))
     return value
   }
-  if (observeApiPromise(result, { data, error: (err) => call.fail(err), rawOnly: () => call.succeed({}) })) return
+  if (observeApiPromise(result, { data, error: (err) => call.fail(err), rawOnly: () => call.succeed({}), parsing: () => call.unwatch() })) {
+    call.watch(result as object)
+    return
+  }
   // A plain native promise (a wrapper between us and the SDK) is safe to observe directly.
   if (result instanceof Promise && Object.getPrototypeOf(result) === Promise.prototype) {
     result.then((v: unknown) => {
@@ -73,6 +76,8 @@ function followStream (call: LlmCall, op: Operation, stream: unknown): void {
   const controller = (stream as { controller?: { signal?: AbortSignal } } | null)?.controller
   const ok = observeIterable(stream, {
     chunk: (c) => { if (acc.add(c)) call.firstToken() },
+    // tee() and toReadableStream() keep the iterator, not the stream object, alive.
+    started: (it) => call.watch(it),
     end: (how, err) => {
       const r = { ...read(op, () => acc.result()), streamEnd: how }
       let inBand: unknown
@@ -82,7 +87,8 @@ function followStream (call: LlmCall, op: Operation, stream: unknown): void {
       else call.succeed(r)
     },
   }, () => controller?.signal?.aborted === true)
-  if (!ok) call.succeed({})
+  if (ok) call.watch(stream as object)
+  else call.succeed({})
 }
 
 /** Reading a response must never leave the span open: a reader that throws yields nothing. */

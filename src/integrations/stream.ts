@@ -5,6 +5,8 @@ import type { StreamEnd } from './llm_call.js'
 export interface StreamObserver {
   chunk (value: unknown): void
   end (how: StreamEnd, err?: unknown): void
+  /** The observed iterator exists: from now on it, not the stream object, is what consumers hold. */
+  started? (iterator: object): void
 }
 
 /**
@@ -33,7 +35,9 @@ export function observeIterable (stream: unknown, obs: StreamObserver, aborted: 
       const it = make.apply(this, args)
       if (!first) return it
       first = false
-      return observeIterator(it, obs, aborted)
+      const observed = observeIterator(it, obs, aborted)
+      try { obs.started?.(observed) } catch (e) { log.internalError('integration stream start', e) }
+      return observed
     },
   })
   return true

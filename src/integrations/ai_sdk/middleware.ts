@@ -90,6 +90,7 @@ function followParts<R> (call: LlmCall, value: R, model: unknown, params: unknow
         else call.succeed(r)
       },
     }, () => signal?.aborted === true)
+    call.watch(stream)
     return { ...value, stream } as R
   } catch (err) {
     log.internalError('integration ai stream', err)
