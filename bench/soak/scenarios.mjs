@@ -19,9 +19,10 @@ function every (fromMs, everyMs, untilMs, run) {
 }
 
 /**
- * `scale` stretches the timelines (1 for the full soak); the load rate is the runner's. Real
- * durations and outage lengths are chosen so that, at the full rate of 1200 LLM spans/s, the
- * "fits" outages stay under the buffer (about 7,000 events at most) and the last one does not.
+ * `short` picks the brief timelines of the test-suite version. The load rate is the runner's
+ * unless a scenario sets its own. Durations and outage lengths are chosen so that, at the full
+ * rate of 1200 LLM spans/s, the "fits" outages stay under the buffer (about 7,000 events at
+ * most) and the last one does not.
  */
 export function buildScenarios ({ short }) {
   const d = (full, brief) => (short ? brief : full)
@@ -118,6 +119,21 @@ export function buildScenarios ({ short }) {
         await ctx.fault({ path: '/v0.4/traces', reset: true, count: 3 })
         await ctx.fault({ path: '/evp_proxy/', reset: true, count: 3 })
       }),
+    },
+    {
+      name: 'long outage within the retry budget (down 24 s, 40 requests/s)',
+      slug: 'long-outage',
+      // 120 LLM spans/s for 24 s is under 3,000 buffered events, and each event's 30 s budget
+      // outlasts the outage: nothing may be lost.
+      rate: 40,
+      fits: true,
+      dupAllowed: true,
+      durationMs: d(30_000, 0),
+      timeline: [
+        { at: 2000, run: (ctx) => ctx.killAgent() },
+        { at: 26_000, run: (ctx) => ctx.startAgent() },
+      ],
+      skipInShort: true,
     },
     {
       name: 'outage beyond the buffer (down 18 s)',

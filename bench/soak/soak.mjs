@@ -127,7 +127,7 @@ for (const [index, s] of scenarios.entries()) {
       await ev.run(ctx)
     }
   })()
-  const load = await runLoad({ tracer, llmobs, mlApp, rate: RATE, durationMs: s.durationMs })
+  const load = await runLoad({ tracer, llmobs, mlApp, rate: s.rate ?? RATE, durationMs: s.durationMs })
   await script
   await ctx.clearFaults()
   await ctx.startAgent()

@@ -31,7 +31,11 @@ const TOOLS = [{ type: 'function', function: { name: 'lookup_order', description
 async function chat (svc: Service, provider: string, name: string, messages: ChatMessage[], tools: boolean): Promise<ChatMessage> {
   return svc.llmobs.trace({ kind: 'llm', name, modelName: 'gpt-4o-mini', modelProvider: 'openai' }, async (span) => {
     svc.llmobs.annotate(span, {
-      inputData: messages.map((m) => ({ role: m.role, content: m.content ?? '' })),
+      inputData: messages.map((m) => ({
+        role: m.role,
+        content: m.content ?? '',
+        toolCalls: m.tool_calls?.map((c) => ({ name: c.function.name, arguments: JSON.parse(c.function.arguments) as unknown, toolId: c.id, type: 'function' })),
+      })),
       metadata: { temperature: 0.2, max_tokens: 256, tools: tools ? TOOLS.length : 0 },
       ...(tools ? { toolDefinitions: TOOLS.map((t) => ({ name: t.function.name, description: t.function.description, schema: t.function.parameters })) } : {}),
     })
