@@ -121,6 +121,23 @@ export function buildScenarios ({ short }) {
       }),
     },
     {
+      name: 'stalled agent: every request held 15 s, for 12 s (100 requests/s)',
+      slug: 'stalled',
+      // Connections accepted, answers late: every payload times out and is retried meanwhile.
+      // 300 LLM spans/s for 12 s fits the buffer; each event's 30 s budget outlasts the stall.
+      rate: 100,
+      fits: true,
+      dupAllowed: true,
+      durationMs: d(25_000, 0),
+      timeline: [
+        { at: 2000, run: (ctx) => ctx.fault({ path: '/', delayMs: 15_000, count: 1_000_000 }) },
+        { at: 14_000, run: (ctx) => ctx.clearFaults() },
+      ],
+      // Requests held when the stall ended are served 15 s after they came in.
+      after: () => new Promise((resolve) => setTimeout(resolve, 16_000)),
+      skipInShort: true,
+    },
+    {
       name: 'long outage within the retry budget (down 24 s, 40 requests/s)',
       slug: 'long-outage',
       // 120 LLM spans/s for 24 s is under 3,000 buffered events, and each event's 30 s budget

@@ -1,3 +1,4 @@
+import { setMaxListeners } from 'node:events'
 import type { AddressInfo } from 'node:net'
 import { log } from '../diag/logger.js'
 import type { AgentContext, AgentLogger } from './agent_context.js'
@@ -88,6 +89,9 @@ export async function startAgent (options: AgentOptions = {}): Promise<LocalAgen
 
   const store = new Store(db)
   const closing = new AbortController()
+  // Every request held by a delay fault listens on this signal until its delay ends; a test that
+  // stalls dozens at once is not a leak, so Node's warning past 10 listeners would only mislead.
+  setMaxListeners(0, closing.signal)
   const ctx: AgentContext = {
     store,
     sampler: new AgentSampler(errorsPerSecond),

@@ -1,3 +1,4 @@
+import { inspect } from 'node:util'
 import { DEFAULTS } from '../config/defaults.js'
 import type { LlmobsConfig } from '../config/llmobs_config.js'
 import { log } from '../diag/logger.js'
@@ -74,13 +75,17 @@ export class LlmobsCore {
     }
     this.removeFinishHook = tracer.addFinishHook((span) => this.onSpanFinish(span))
     this.ready = this.resolveDestinations()
-    const onSigterm = (): Promise<void> => this.flush(DEFAULTS.shutdownTimeoutMs)
+    const onSigterm = (timeoutMs: number): Promise<void> => this.flush(timeoutMs)
     tracer.beforeSigtermExit.add(onSigterm)
     this.unsubscribe.push(() => tracer.beforeSigtermExit.delete(onSigterm))
     this.removeExitFlush = registerExitFlush(() => {
       if (this.spans.busy || this.evals.busy) void this.flush(DEFAULTS.exitFlushTimeoutMs)
     })
   }
+
+  // Holds the API key (config, destination headers): never print or serialise it.
+  [inspect.custom] (): string { return `LlmobsCore { mode: ${this.mode} }` }
+  toJSON (): Record<string, unknown> { return { mode: this.mode } }
 
   /** Direct modes ship at finish; riding modes attach meta_struct and let the pipeline decide. */
   private onSpanFinish (span: Span): void {
@@ -178,10 +183,13 @@ export class LlmobsCore {
     this.evals.setDestination(dest.evals)
   }
 
+  /** One deadline for the whole flush: the steps share it rather than each getting its own. */
   async flush (timeoutMs?: number): Promise<void> {
+    const end = timeoutMs === undefined ? Infinity : Date.now() + timeoutMs
+    const left = (): number | undefined => timeoutMs === undefined ? undefined : Math.max(0, end - Date.now())
     // Trace payloads first: their fates may hand events to the span writer.
-    await this.tracer.flush(timeoutMs)
-    await Promise.all([this.spans.flush(timeoutMs), this.evals.flush(timeoutMs)])
+    await this.tracer.flush(left())
+    await Promise.all([this.spans.flush(left()), this.evals.flush(left())])
   }
 
   /**
@@ -193,6 +201,7 @@ export class LlmobsCore {
   async shutdown (): Promise<void> {
     this.removeFinishHook()
     this.removeExitFlush()
+    const end = Date.now() + DEFAULTS.shutdownTimeoutMs
     await this.flush(DEFAULTS.shutdownTimeoutMs)
     if (this.ledger.stats().pending > 0) {
       log.debug(() => `llmobs disabled with ${this.ledger.stats().pending} event(s) still in open traces; delivery continues`)
@@ -200,7 +209,8 @@ export class LlmobsCore {
     }
     for (const u of this.unsubscribe) u()
     this.tracer.chain.setLlmobsProcessor(undefined)
-    await Promise.all([this.spans.shutdown(DEFAULTS.shutdownTimeoutMs), this.evals.shutdown(DEFAULTS.shutdownTimeoutMs)])
+    const left = Math.max(0, end - Date.now())
+    await Promise.all([this.spans.shutdown(left), this.evals.shutdown(left)])
     this.destinations.close()
   }
 }

@@ -1,4 +1,5 @@
 import { AsyncLocalStorage } from 'node:async_hooks'
+import { inspect } from 'node:util'
 import { DEFAULTS } from '../config/defaults.js'
 import { defaultMlApp, resolveLlmobsConfig, type LlmobsOptions } from '../config/llmobs_config.js'
 import { log } from '../diag/logger.js'
@@ -58,6 +59,10 @@ export class LLMObs {
   private removeInjectHook: (() => void) | undefined
 
   get enabled (): boolean { return this.core !== undefined }
+
+  // The core holds the API key (agentless): printing or serialising the SDK must never show it.
+  [inspect.custom] (): string { return `LLMObs { enabled: ${String(this.enabled)}, exportMode: ${String(this.exportMode)} }` }
+  toJSON (): Record<string, unknown> { return { enabled: this.enabled, exportMode: this.exportMode } }
   get exportMode (): ExportMode | undefined { return this.core?.mode }
 
   /**

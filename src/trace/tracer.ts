@@ -84,8 +84,10 @@ export class Tracer implements SpanSink {
     )
     if (this.config.flushOnSigterm) {
       registerSigtermFlush(async () => {
-        await Promise.allSettled([...this.beforeSigtermExit].map((w) => w()))
-        await this.shutdown()
+        // One deadline for everything the signal must deliver.
+        const end = Date.now() + DEFAULTS.shutdownTimeoutMs
+        await Promise.allSettled([...this.beforeSigtermExit].map((w) => w(DEFAULTS.shutdownTimeoutMs)))
+        await this.shutdown(Math.max(0, end - Date.now()))
       })
     }
     this.aggregator = new SpanAggregator(this.config.partialFlushMinSpans, (chunk: Chunk) => this.chain.process(chunk))
@@ -236,7 +238,7 @@ export class Tracer implements SpanSink {
   }
 
   /** Work that must finish before the process exits on SIGTERM (LLM Observability's flush). */
-  readonly beforeSigtermExit = new Set<() => Promise<void>>()
+  readonly beforeSigtermExit = new Set<(timeoutMs: number) => Promise<void>>()
 
   /** LLM Observability with `DD_APM_TRACING_ENABLED=false`: spans still exist, APM payloads do not. */
   setApmExport (enabled: boolean): void {

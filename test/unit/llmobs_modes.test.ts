@@ -56,3 +56,13 @@ test('an unreachable agent at enable still means apm_agent: events buffer and go
   assert.equal(s.delivered, 2)
   assert.equal(s.pending, 0)
 })
+
+test('printing or serialising the SDK never shows the API key', async () => {
+  const { inspect } = await import('node:util')
+  const intake = await startSink()
+  const r = await rig({}, { agentlessEnabled: true, apiKey: 'printed-key-987', intakeUrl: intake.url, evalIntakeUrl: intake.url })
+  assert.ok(!inspect(r.llmobs, { depth: 20, showHidden: true }).includes('printed-key-987'))
+  assert.ok(!JSON.stringify(r.llmobs).includes('printed-key-987'))
+  assert.match(inspect(r.llmobs), /LLMObs \{ enabled: true, exportMode: apm_agentless \}/)
+  await intake.close()
+})
