@@ -1,9 +1,10 @@
 import { log } from '../diag/logger.js'
 import { MsgpackWriter } from '../encode/msgpack_writer.js'
 import { assemblePayloadV04, encodeChunkV04 } from '../encode/v04.js'
+import { assemblePayloadJson, encodeChunkJson } from '../encode/agentless_json.js'
 import { V05PayloadBuilder } from '../encode/v05.js'
 import { newEncodeStats, type EncodeStats } from '../encode/encode_stats.js'
-import type { Transport, TransportResult } from '../transport/result.js'
+import type { Transport, TransportRequest, TransportResult } from '../transport/result.js'
 import type { Chunk } from '../trace/trace_state.js'
 import { TRACER_VERSION } from '../version.js'
 import type { FateListener, PayloadFate, TraceFailureReason } from './payload_fate.js'
@@ -25,7 +26,14 @@ export interface TraceWriterOptions {
  * A buffered chunk. For v0.4 only its byte range in the payload being built is kept (`start`,
  * `end`); v0.5 keeps the spans, encoded when the payload is built.
  */
-interface Entry { riders: unknown[] | undefined, spans: Chunk['spans'] | undefined, start: number, end: number, size: number }
+interface Entry { riders: unknown[] | undefined, spans: Chunk['spans'] | undefined, start: number, end: number, size: number, json?: string }
+
+/** Agentless APM: JSON chunks to the trace intake (`/v1/input`) instead of msgpack to an agent. */
+export interface AgentlessTraceDestination {
+  transport: Transport
+  path: string
+  headers: Record<string, string>
+}
 
 /** Room left in front of a v0.4 payload for its array header (at most 5 bytes: array32). */
 const HEADER_ROOM = 5
@@ -58,6 +66,7 @@ export class TraceWriter {
   }
 
   private apiVersion: 'v0.4' | 'v0.5'
+  private agentless: AgentlessTraceDestination | undefined
   private entries: Entry[] = []
   private pendingBytes = 0
   /** Buffered plus in-flight bytes, checked against the cap. */
@@ -85,6 +94,15 @@ export class TraceWriter {
     this.apiVersion = v
   }
 
+  /**
+   * Sends APM chunks as agentless JSON to the trace intake from now on (LLM Observability's
+   * apm_agentless mode; `undefined` returns to the agent). What is buffered goes out first.
+   */
+  useAgentless (dest: AgentlessTraceDestination | undefined): void {
+    this.sendBuffered()
+    this.agentless = dest
+  }
+
   onPayloadSettled (listener: FateListener): () => void {
     this.listeners.push(listener)
     return () => {
@@ -97,6 +115,18 @@ export class TraceWriter {
     this.stats.chunksAppended++
     if (this.closed) {
       this.settleOne(chunk, { reason: 'shutdown', detail: 'writer already shut down' })
+      return
+    }
+    if (this.agentless !== undefined) {
+      let json: string
+      try {
+        json = encodeChunkJson(chunk.spans)
+      } catch (err) {
+        log.internalError('trace_writer.json', err)
+        this.settleOne(chunk, { reason: 'encoding_error', detail: 'chunk could not be encoded as JSON' })
+        return
+      }
+      this.buffer(chunk, { riders: chunk.riders, spans: undefined, start: 0, end: 0, size: Buffer.byteLength(json), json })
       return
     }
     if (this.apiVersion === 'v0.5') {
@@ -182,7 +212,7 @@ export class TraceWriter {
     const entries = this.entries
     this.entries = []
     this.pendingBytes = 0
-    if (this.apiVersion === 'v0.5') {
+    if (entries[0].json !== undefined || this.apiVersion === 'v0.5') {
       this.track(this.sendPayload(entries, undefined, undefined))
       return
     }
@@ -202,10 +232,11 @@ export class TraceWriter {
    * `v04Body` undefined means v0.5 (built here from the chunks).
    */
   private async sendPayload (entries: Entry[], v04Body: Buffer | undefined, source: Buffer | undefined): Promise<void> {
-    const version = v04Body !== undefined ? 'v0.4' : 'v0.5'
-    let body: Buffer
+    const json = entries[0].json !== undefined
+    const version = v04Body !== undefined ? 'v0.4' : (json ? 'json' : 'v0.5')
+    let body: Buffer | string
     try {
-      body = v04Body ?? this.buildV05(entries)
+      body = v04Body ?? (json ? assemblePayloadJson(entries.map((e) => e.json as string)) : this.buildV05(entries))
     } catch (err) {
       log.internalError('trace_writer.assemble', err)
       this.release(entries)
@@ -213,31 +244,34 @@ export class TraceWriter {
       return
     }
     let result: TransportResult
+    const agentless = json ? this.agentless : undefined
+    const transport = agentless?.transport ?? this.opts.transport
+    const request: Pick<TransportRequest, 'method' | 'path' | 'headers'> = agentless !== undefined
+      ? { method: 'POST' as const, path: agentless.path, headers: { 'Content-Type': 'application/json', 'Datadog-Meta-Lang': 'nodejs', 'Datadog-Meta-Tracer-Version': TRACER_VERSION, ...agentless.headers } }
+      : {
+          method: 'PUT' as const,
+          path: `/${version}/traces`,
+          headers: {
+            'Content-Type': 'application/msgpack',
+            'X-Datadog-Trace-Count': String(entries.length),
+            'Datadog-Meta-Lang': 'nodejs',
+            'Datadog-Meta-Lang-Version': process.version,
+            'Datadog-Meta-Lang-Interpreter': 'v8',
+            'Datadog-Meta-Tracer-Version': TRACER_VERSION,
+            // Without it an overloaded Agent answers 200 and silently drops the payload.
+            'Datadog-Send-Real-Http-Status': 'true',
+          },
+        }
     try {
-      result = await this.opts.transport.send({
-        method: 'PUT',
-        path: `/${version}/traces`,
-        headers: {
-          'Content-Type': 'application/msgpack',
-          'X-Datadog-Trace-Count': String(entries.length),
-          'Datadog-Meta-Lang': 'nodejs',
-          'Datadog-Meta-Lang-Version': process.version,
-          'Datadog-Meta-Lang-Interpreter': 'v8',
-          'Datadog-Meta-Tracer-Version': TRACER_VERSION,
-          // Without it an overloaded Agent answers 200 and silently drops the payload.
-          'Datadog-Send-Real-Http-Status': 'true',
-        },
-        body,
-        timeoutMs: this.opts.requestTimeoutMs,
-      })
+      result = await transport.send({ ...request, body, timeoutMs: this.opts.requestTimeoutMs })
     } catch (err) {
       result = { kind: 'failed', reason: `transport threw: ${(err as Error)?.message}` }
     }
 
     if (result.kind === 'ok') {
       this.stats.payloadsSent++
-      this.stats.bytesSent += body.length
-      this.readRates(result.body)
+      this.stats.bytesSent += Buffer.byteLength(body)
+      if (!json) this.readRates(result.body)
       this.release(entries)
       this.stats.chunksAcknowledged += entries.length
       this.settle({ acknowledged: true, chunkCount: entries.length, riders: ridersOf(entries), status: result.status })

@@ -11,14 +11,9 @@ export function chooseMode (config: LlmobsConfig, tracerEnabled: boolean): Expor
   return apm ? 'apm_agent' : 'llmobs_agent_proxy'
 }
 
-/**
- * True when events ride APM traces. Only apm_agent does for now: riding in apm_agentless needs
- * the agentless APM JSON writer (traces to the trace intake with meta_struct inline), which is
- * not built yet, so that mode ships every event directly to the LLMObs intake instead — nothing
- * is lost, the events simply do not share the APM payload.
- */
+/** True when events ride APM traces (the rescue applies in apm_agent only). */
 export function ridesTraces (mode: ExportMode): boolean {
-  return mode === 'apm_agent'
+  return mode === 'apm_agent' || mode === 'apm_agentless'
 }
 
 export type EvpDiscovery = 'available' | 'missing' | 'unreachable'

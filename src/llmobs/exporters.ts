@@ -14,6 +14,8 @@ export const EVP_EVALS_PATH = '/evp_proxy/v2/api/intake/llm-obs/v2/eval-metric'
 export interface Destinations {
   spans: BatchDestination
   evals: BatchDestination
+  /** Agentless only: the trace intake for APM chunks (apm_agentless). */
+  traces?: BatchDestination
   /** Retries performed by the LLMObs transports (for `stats().retried`). */
   retries: () => number
   close: () => void
@@ -32,18 +34,19 @@ export function agentDestinations (agent: AgentEndpoint): Destinations {
 }
 
 export function agentlessDestinations (config: LlmobsConfig): Destinations {
-  const spansEp = parseAgentUrl(config.intakeUrl) as AgentEndpoint
-  const evalsEp = parseAgentUrl(config.evalIntakeUrl) as AgentEndpoint
-  const spansHttp = new HttpTransport(spansEp)
-  const evalsHttp = new HttpTransport(evalsEp)
+  const spansHttp = new HttpTransport(parseAgentUrl(config.intakeUrl) as AgentEndpoint)
+  const evalsHttp = new HttpTransport(parseAgentUrl(config.evalIntakeUrl) as AgentEndpoint)
+  const tracesHttp = new HttpTransport(parseAgentUrl(config.traceIntakeUrl) as AgentEndpoint)
   const spans = new RetryingTransport(spansHttp, DEFAULTS.retry)
   const evals = new RetryingTransport(evalsHttp, DEFAULTS.retry)
+  const traces = new RetryingTransport(tracesHttp, DEFAULTS.retry)
   const key = { 'DD-API-KEY': config.apiKey ?? '' }
   return {
     spans: { transport: spans, path: pathOf(config.intakeUrl, '/api/v2/llmobs'), headers: key },
     evals: { transport: evals, path: pathOf(config.evalIntakeUrl, '/api/intake/llm-obs/v2/eval-metric'), headers: key },
+    traces: { transport: traces, path: pathOf(config.traceIntakeUrl, '/v1/input'), headers: key },
     retries: () => spans.retries + evals.retries,
-    close: () => { spansHttp.close(); evalsHttp.close() },
+    close: () => { spansHttp.close(); evalsHttp.close(); tracesHttp.close() },
   }
 }
 

@@ -62,7 +62,14 @@ export class LlmobsCore {
         log.warnOnce('llmobs.v05', 'LLM Observability requires v0.4 to transmit meta_struct payloads; sending v0.4 instead of the configured v0.5')
         tracer.writer.setApiVersion('v0.4')
       }
-      this.rescue = new LlmobsRescueProcessor((r, route) => this.ship(r, route), (n) => this.ledger.route('rodeTrace', n), true)
+      if (mode === 'apm_agentless' && this.destinations.traces !== undefined) {
+        // No Agent sampler between us and the trace intake, which keeps LLMObs data of unsampled
+        // traces: every chunk goes there as JSON with _llmobs inline, and no rescue runs.
+        const writer = tracer.writer
+        writer.useAgentless(this.destinations.traces)
+        this.unsubscribe.push(() => writer.useAgentless(undefined))
+      }
+      this.rescue = new LlmobsRescueProcessor((r, route) => this.ship(r, route), (n) => this.ledger.route('rodeTrace', n), mode === 'apm_agent')
       tracer.chain.setLlmobsProcessor(this.rescue)
       this.unsubscribe.push(tracer.chain.onChunkDropped((chunk) => {
         for (const span of chunk.spans) this.rescue?.rescue(span as Span)

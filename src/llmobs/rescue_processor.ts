@@ -16,7 +16,7 @@ export type Ship = (record: EventRecord, route: 'rescuedPredictedDrop') => void
  * would count twice. Priority and sampling tags are never touched. For a kept chunk, the events
  * become the chunk's riders: the trace writer reports the payload's fate and the ledger follows.
  *
- * `rescueEnabled` is for agentless APM riding (once built), where the intake keeps LLMObs data of
+ * `rescueEnabled` is false in agentless APM mode, where the intake keeps LLMObs data of
  * unsampled traces, so everything rides.
  */
 export class LlmobsRescueProcessor implements ChunkProcessor {

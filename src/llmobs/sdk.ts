@@ -83,7 +83,7 @@ export class LLMObs {
           log.warn('LLM Observability agentless mode needs an API key (DD_API_KEY or the apiKey option); LLM Observability is NOT enabled')
           return false
         }
-        if (!isSafeIntakeUrl(config.intakeUrl) || !isSafeIntakeUrl(config.evalIntakeUrl)) {
+        if (!isSafeIntakeUrl(config.intakeUrl) || !isSafeIntakeUrl(config.evalIntakeUrl) || !isSafeIntakeUrl(config.traceIntakeUrl)) {
           log.warn('LLM Observability agentless mode sends the API key, so it only uses https:// (or http:// to loopback); LLM Observability is NOT enabled')
           return false
         }

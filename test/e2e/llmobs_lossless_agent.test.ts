@@ -55,3 +55,26 @@ test('meta_struct is lossless end to end: null, booleans in arrays, unicode and 
   await llmobs.disable()
   await agent.close()
 })
+
+test('apm_agentless against the local agent: unsampled chunks reach /v1/input and their LLM spans are extracted once', async () => {
+  const agent = await startAgent({ port: 0, db: ':memory:', apiKey: 'k-agentless' })
+  const tracer = new Tracer({ url: 'http://127.0.0.1:9', flushIntervalMs: 60_000, samplingRules: [{ sample_rate: 0 }] })
+  const llmobs = new LLMObs(() => tracer)
+  assert.ok(llmobs.enable({ mlApp: 'agentless-e2e', agentlessEnabled: true, apiKey: 'k-agentless', intakeUrl: agent.url, evalIntakeUrl: agent.url, traceIntakeUrl: agent.url }))
+  for (let i = 0; i < 5; i++) {
+    await llmobs.trace({ kind: 'workflow', name: `wf-${i}` }, () => llmobs.trace({ kind: 'llm', name: 'chat' }, () => {}))
+  }
+  await llmobs.flush()
+  const { spans } = await getJson<{ spans: Array<{ path: string }> }>(agent.url, '/api/spans?ml_app=agentless-e2e&limit=1000')
+  assert.equal(spans.length, 10)
+  assert.ok(spans.every((s) => s.path === 'agentless'))
+  const c = await getJson<Record<string, number>>(agent.url, '/api/counters')
+  assert.equal(c.llmobs_extracted, 10)
+  assert.equal(c.duplicates_suppressed, 0)
+  assert.equal(c.requests_rejected, 0)
+  const s = llmobs.stats()
+  assert.deepEqual([s.created, s.rodeTrace, s.delivered, s.pending], [10, 10, 10, 0])
+  await tracer.shutdown()
+  await llmobs.disable()
+  await agent.close()
+})
