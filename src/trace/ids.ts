@@ -8,13 +8,20 @@ const POOL_IDS = 512
 const pool = Buffer.allocUnsafe(POOL_IDS * 8)
 let offset = pool.length
 
+// Buffer#toString('hex', a, b) dispatches on the encoding and validates ranges before calling the
+// native hexSlice; calling hexSlice directly (present on every Node Buffer) skips that on the
+// span-start path. Fall back to toString where it is missing.
+type HexSlice = (this: Buffer, start: number, end: number) => string
+const hexSlice: HexSlice = (Buffer.prototype as unknown as { hexSlice?: HexSlice }).hexSlice ??
+  function (this: Buffer, start: number, end: number) { return this.toString('hex', start, end) }
+
 export function randomId64 (): string {
   for (;;) {
     if (offset >= pool.length) {
       randomFillSync(pool)
       offset = 0
     }
-    const id = pool.toString('hex', offset, offset + 8)
+    const id = hexSlice.call(pool, offset, offset + 8)
     offset += 8
     // Zero means "no parent" on the wire; never hand it out.
     if (id !== '0000000000000000') return id
