@@ -1,5 +1,6 @@
 import type { DecodeResult } from './decode_error.js'
-import type { DecodeLimits } from './msgpack_reader.js'
+import type { DecodeLimits, MsgpackReader } from './msgpack_reader.js'
+import type { Where } from './span_fields.js'
 import { type MsgpackValue, decodeMsgpack } from './msgpack_value.js'
 
 /**
@@ -65,4 +66,32 @@ export function emptyDecodedSpan (): DecodedSpan {
 /** Decodes one meta_struct value (e.g. `_llmobs`) with the same strict, bounded reader. */
 export function decodeMetaStructValue (bytes: Uint8Array, limits?: Partial<DecodeLimits>): DecodeResult<MsgpackValue> {
   return decodeMsgpack(bytes, limits)
+}
+
+/**
+ * The chunk list both msgpack trace formats share: an array of chunks, each an array of spans,
+ * with the span budget checked before any span is read. `readOne` returns undefined for an entry
+ * to leave out (v0.4's nil spans).
+ */
+export function readChunkList (r: MsgpackReader, w: Where, maxSpans: number, readOne: () => DecodedSpan | undefined): DecodedSpan[][] {
+  const nChunks = r.readArrayHeader()
+  const chunks: DecodedSpan[][] = []
+  let spanCount = 0
+  for (let c = 0; c < nChunks; c++) {
+    w.chunk = c
+    if (r.peekKind() !== 'array') r.fail(`must be an array of spans, got ${r.describeNext()}`)
+    const nSpans = r.readArrayHeader()
+    spanCount += nSpans
+    if (spanCount > maxSpans) r.fail(`more than ${maxSpans} spans in one payload`)
+    const chunk: DecodedSpan[] = []
+    for (let s = 0; s < nSpans; s++) {
+      w.span = s
+      const span = readOne()
+      if (span !== undefined) chunk.push(span)
+    }
+    w.span = -1
+    chunks.push(chunk)
+  }
+  w.chunk = -1
+  return chunks
 }

@@ -4,7 +4,7 @@ import {
   Where, readInt32Field, readInt64Field, readMetaMap, readMetaStructMap, readMetricsMap,
   readStringField, readUint64Field,
 } from './span_fields.js'
-import { DEFAULT_MAX_SPANS, type DecodedSpan, type TraceDecodeOptions, type TraceDecodeResult, emptyDecodedSpan } from './trace_span.js'
+import { DEFAULT_MAX_SPANS, type DecodedSpan, type TraceDecodeOptions, type TraceDecodeResult, emptyDecodedSpan, readChunkList } from './trace_span.js'
 
 /**
  * Decodes a `/v0.4/traces` body: an array of chunks, each an array of span maps. Types follow
@@ -21,24 +21,7 @@ export function decodeV04 (body: Uint8Array, options: TraceDecodeOptions = {}): 
   try {
     const r = new MsgpackReader(body, options.limits)
     if (r.peekKind() !== 'array') r.fail(`body must be an array of chunks, got ${r.describeNext()}`)
-    const nChunks = r.readArrayHeader()
-    const chunks: DecodedSpan[][] = []
-    let spanCount = 0
-    for (let c = 0; c < nChunks; c++) {
-      w.chunk = c
-      if (r.peekKind() !== 'array') r.fail(`must be an array of spans, got ${r.describeNext()}`)
-      const nSpans = r.readArrayHeader()
-      spanCount += nSpans
-      if (spanCount > maxSpans) r.fail(`more than ${maxSpans} spans in one payload`)
-      const chunk: DecodedSpan[] = []
-      for (let s = 0; s < nSpans; s++) {
-        w.span = s
-        if (!r.tryNil()) chunk.push(readSpan(r, w))
-      }
-      w.span = -1
-      chunks.push(chunk)
-    }
-    w.chunk = -1
+    const chunks = readChunkList(r, w, maxSpans, () => r.tryNil() ? undefined : readSpan(r, w))
     r.expectEnd()
     return { ok: true, chunks }
   } catch (err) {

@@ -2,7 +2,7 @@ import { describeDecodeFailure } from './decode_error.js'
 import { MsgpackReader } from './msgpack_reader.js'
 import { setOwn } from './msgpack_value.js'
 import { Where, fieldError, readInt32Field, readInt64Field, readMetricValue, readUint64Field } from './span_fields.js'
-import { DEFAULT_MAX_SPANS, type DecodedSpan, type TraceDecodeOptions, type TraceDecodeResult } from './trace_span.js'
+import { DEFAULT_MAX_SPANS, type DecodedSpan, type TraceDecodeOptions, type TraceDecodeResult, readChunkList } from './trace_span.js'
 
 /**
  * Decodes a `/v0.5/traces` body: `[string_table, chunks]`, each span a fixed 12-element array
@@ -27,24 +27,7 @@ export function decodeV05 (body: Uint8Array, options: TraceDecodeOptions = {}): 
     if (top !== 2) r.fail(`body must be an array of 2 elements [string_table, chunks], got ${top} elements`, at)
     const table = readStringTable(r)
     if (r.peekKind() !== 'array') r.fail(`chunks must be an array, got ${r.describeNext()}`)
-    const nChunks = r.readArrayHeader()
-    const chunks: DecodedSpan[][] = []
-    let spanCount = 0
-    for (let c = 0; c < nChunks; c++) {
-      w.chunk = c
-      if (r.peekKind() !== 'array') r.fail(`must be an array of spans, got ${r.describeNext()}`)
-      const nSpans = r.readArrayHeader()
-      spanCount += nSpans
-      if (spanCount > maxSpans) r.fail(`more than ${maxSpans} spans in one payload`)
-      const chunk: DecodedSpan[] = []
-      for (let s = 0; s < nSpans; s++) {
-        w.span = s
-        chunk.push(readSpan(r, w, table))
-      }
-      w.span = -1
-      chunks.push(chunk)
-    }
-    w.chunk = -1
+    const chunks = readChunkList(r, w, maxSpans, () => readSpan(r, w, table))
     r.expectEnd()
     return { ok: true, chunks }
   } catch (err) {
