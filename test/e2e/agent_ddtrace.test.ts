@@ -47,7 +47,7 @@ test('dd-trace@5 as a client: its traces and EVP posts are accepted, its LLM spa
   const child = spawn(process.execPath, ['-e', CHILD], { cwd: REPO_ROOT, env, stdio: ['ignore', 'ignore', 'pipe'] })
   let stderr = ''
   child.stderr.on('data', (d: Buffer) => { stderr += d.toString() })
-  const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)))
+  const exited = new Promise<number | null>((resolve) => child.on('close', (code) => resolve(code))) // after stdout is read
   try {
     await waitFor(async () => {
       const c = agent.counters()

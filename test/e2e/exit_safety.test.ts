@@ -48,9 +48,13 @@ function runFixture (file: string, args: string[], opts: { mark: string, sigterm
       }
     })
     child.stderr.on('data', (d: Buffer) => { stderr += d.toString() })
-    child.on('exit', (code, signal) => {
+    // The exit time is taken at 'exit'; the result waits for 'close', when stdout has been read to
+    // the end ('exit' can come before the last lines the child printed).
+    let exitAt = 0
+    child.on('exit', () => { exitAt = Date.now() })
+    child.on('close', (code, signal) => {
       clearTimeout(guard)
-      resolve({ code, signal, lines, stderr, markAt, exitAt: Date.now() })
+      resolve({ code, signal, lines, stderr, markAt, exitAt: exitAt === 0 ? Date.now() : exitAt })
     })
   })
 }

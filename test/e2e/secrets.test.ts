@@ -71,7 +71,7 @@ function runProbe (mode: 'agent' | 'agentless', traceUrl: string, intakeUrl: str
     let err = ''
     child.stdout.on('data', (d: Buffer) => { out += d.toString() })
     child.stderr.on('data', (d: Buffer) => { err += d.toString() })
-    child.on('exit', (code) => {
+    child.on('close', (code) => { // 'close': stdout fully read ('exit' can come first)
       const last = out.trim().split('\n').pop() ?? '{}'
       resolve({ code, out, err, summary: JSON.parse(last) as ProbeResult['summary'] })
     })

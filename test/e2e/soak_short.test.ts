@@ -38,7 +38,7 @@ function runSoak (): Promise<{ code: number | null, report: Report | undefined, 
     let stderr = ''
     child.stdout.on('data', (d: Buffer) => { out += d.toString() })
     child.stderr.on('data', (d: Buffer) => { stderr += d.toString() })
-    child.on('exit', (code) => {
+    child.on('close', (code) => { // 'close': stdout fully read ('exit' can come first)
       let report: Report | undefined
       try { report = JSON.parse(out.trim().split('\n').pop() ?? '') as Report } catch { report = undefined }
       resolve({ code, report, stderr })
