@@ -49,13 +49,7 @@ export function llmobsMiddleware (options?: WrapOptions): LlmobsLanguageModelMid
       if (isTraced(INTEGRATION)) return doGenerate()
       const { call, result } = startCall(spec(instance(), 'llm', 'ai.doGenerate', model), () => generateStart(params, model, false), () => doGenerate())
       if (call === undefined) return result
-      let value: Awaited<typeof result>
-      try {
-        value = await result
-      } catch (err) {
-        call.fail(err)
-        throw err
-      }
+      const value = await settled(call, result)
       call.succeed(generateResult(value, model))
       return value
     },
@@ -63,15 +57,19 @@ export function llmobsMiddleware (options?: WrapOptions): LlmobsLanguageModelMid
       if (isTraced(INTEGRATION)) return doStream()
       const { call, result } = startCall(spec(instance(), 'llm', 'ai.doStream', model), () => generateStart(params, model, true), () => doStream())
       if (call === undefined) return result
-      let value: Awaited<typeof result>
-      try {
-        value = await result
-      } catch (err) {
-        call.fail(err)
-        throw err
-      }
+      const value = await settled(call, result)
       return followParts(call, value, model, params)
     },
+  }
+}
+
+/** The model call's result; a rejection is recorded on the span and reaches the caller unchanged. */
+async function settled<R> (call: LlmCall, result: R | PromiseLike<R>): Promise<R> {
+  try {
+    return await result
+  } catch (err) {
+    call.fail(err)
+    throw err
   }
 }
 
@@ -114,13 +112,7 @@ export function llmobsEmbeddingMiddleware (options?: WrapOptions): LlmobsEmbeddi
       const { call, result } = startCall(spec(instance(), 'embedding', 'ai.doEmbed', model),
         () => ({ model: modelIdOf(model), input: embeddingDocuments(rec(params)?.values) }), () => doEmbed())
       if (call === undefined) return result
-      let value: Awaited<typeof result>
-      try {
-        value = await result
-      } catch (err) {
-        call.fail(err)
-        throw err
-      }
+      const value = await settled(call, result)
       const r = rec(value)
       const vectors = list(r?.embeddings)
       const tokens = num(rec(r?.usage)?.tokens)
