@@ -19,6 +19,16 @@ export const DEFAULTS = {
   traceRequestTimeoutMs: 10_000,
   /** Finished spans of one open trace that force a partial flush (bounds memory of long traces). */
   partialFlushMinSpans: 300,
+  /**
+   * Traces holding finished spans while some of their spans are still open. A parent that
+   * finishes late or never would otherwise keep its finished children (and their LLM events)
+   * for the life of the process; past the bound the oldest is sent as a partial trace.
+   */
+  maxOpenTraces: 2000,
+  /** ...and for at most this long (an agent loop of several minutes still gets one chunk per 2 min). */
+  maxOpenTraceAgeMs: 120_000,
+  /** `tracer.flush()` / `llmobs.flush()` without a timeout resolve within this (what is left stays pending, owned by the ledger). */
+  flushTimeoutMs: 5000,
   /** Rule-based sampling decisions per second (keeps only; agent rates are not limited). */
   rateLimit: 100,
   /** `tracer.shutdown()` waits at most this long for the agent. */

@@ -19,6 +19,10 @@ export interface TracerOptions {
   rateLimit?: number
   partialFlushMinSpans?: number
   flushIntervalMs?: number
+  /** Bound on traces with open spans holding finished ones (default 2000); see DEFAULTS.maxOpenTraces. */
+  maxOpenTraces?: number
+  /** How long such a trace may hold its finished spans (default 120 s). */
+  maxOpenTraceAgeMs?: number
   /**
    * Opt-in: on SIGTERM, flush traces and LLM Observability (within the shutdown deadline), then
    * exit with status 143. Off by default: the host application owns its signals.
@@ -44,6 +48,8 @@ export interface TracerConfig {
   rateLimit: number
   partialFlushMinSpans: number
   flushIntervalMs: number
+  maxOpenTraces: number
+  maxOpenTraceAgeMs: number
   flushOnSigterm: boolean
 }
 
@@ -77,6 +83,8 @@ export function resolveTracerConfig (opts: TracerOptions = {}, env: Env = proces
     rateLimit: parseNumber(...swap(pick(opts.rateLimit, 'DD_TRACE_RATE_LIMIT')), DEFAULTS.rateLimit),
     partialFlushMinSpans: parseNumber(...swap(pick(opts.partialFlushMinSpans, 'DD_TRACE_PARTIAL_FLUSH_MIN_SPANS')), DEFAULTS.partialFlushMinSpans, { min: 1, integer: true }),
     flushIntervalMs: parseNumber(...swap(pick(opts.flushIntervalMs, 'DD_TRACE_FLUSH_INTERVAL')), DEFAULTS.traceFlushIntervalMs, { min: 1, max: 60_000, integer: true }),
+    maxOpenTraces: parseNumber('option maxOpenTraces', opts.maxOpenTraces, DEFAULTS.maxOpenTraces, { min: 1, integer: true }),
+    maxOpenTraceAgeMs: parseNumber('option maxOpenTraceAgeMs', opts.maxOpenTraceAgeMs, DEFAULTS.maxOpenTraceAgeMs, { min: 1, integer: true }),
     flushOnSigterm: opts.flushOnSigterm === true,
   }
 }

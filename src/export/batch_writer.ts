@@ -8,7 +8,7 @@ export interface BatchDestination {
   headers: Record<string, string>
 }
 
-export type BatchFailure = 'retries_exhausted' | 'refused' | 'no_destination' | 'buffer_full'
+export type BatchFailure = 'retries_exhausted' | 'refused' | 'no_destination' | 'buffer_full' | 'shutdown'
 
 export interface BatchWriterOptions<T> {
   name: string
@@ -70,7 +70,7 @@ export class BatchWriter<T> {
   enqueue (item: T, json: string): void {
     const bytes = Buffer.byteLength(json) + this.opts.itemOverheadBytes
     if (this.closed) {
-      this.opts.onFailed([item], 'no_destination', `${this.opts.name} writer shut down`)
+      this.opts.onFailed([item], 'shutdown', `${this.opts.name} writer shut down`)
       return
     }
     if (this.heldItems >= this.opts.maxItems || this.heldBytes + bytes > this.opts.maxBytes) {
@@ -176,7 +176,13 @@ export class BatchWriter<T> {
     void p.finally(() => this.inflight.delete(p))
   }
 
-  private async post (dest: BatchDestination, batch: Array<Queued<T>>): Promise<void> {
+  /**
+   * `splitsLeft`: a 400/422 refuses the whole batch for what may be one bad item; halving
+   * isolates it so its batch-mates still go through. Bounded (at most 2^6 parts, 126 extra
+   * requests), because a destination that refuses everything would otherwise get two requests
+   * per item.
+   */
+  private async post (dest: BatchDestination, batch: Array<Queued<T>>, splitsLeft = CONTENT_SPLITS): Promise<void> {
     let result: TransportResult
     const start = Date.now()
     for (const q of batch) if (q.firstTry === 0) q.firstTry = start
@@ -198,7 +204,12 @@ export class BatchWriter<T> {
     }
     if (result.status === 413 && batch.length > 1) {
       const mid = batch.length >> 1
-      await Promise.all([this.post(dest, batch.slice(0, mid)), this.post(dest, batch.slice(mid))])
+      await Promise.all([this.post(dest, batch.slice(0, mid), splitsLeft), this.post(dest, batch.slice(mid), splitsLeft)])
+      return
+    }
+    if ((result.status === 400 || result.status === 422) && batch.length > 1 && splitsLeft > 0) {
+      const mid = batch.length >> 1
+      await Promise.all([this.post(dest, batch.slice(0, mid), splitsLeft - 1), this.post(dest, batch.slice(mid), splitsLeft - 1)])
       return
     }
     const given = isTransient(result.status) ? this.requeue(batch) : batch
@@ -237,6 +248,8 @@ export class BatchWriter<T> {
     try { fn() } catch (err) { log.internalError(`${this.opts.name}.callback`, err) }
   }
 }
+
+const CONTENT_SPLITS = 6
 
 /** Network errors, 408, 429 and 5xx: the destination may come back. */
 function isTransient (status: number | undefined): boolean {

@@ -2,12 +2,17 @@ import { log } from '../diag/logger.js'
 
 /**
  * DESIGN §4's reasons, plus `refused`: the destination answered a 4xx other than 408/413/429,
- * which no retry can fix (e.g. a wrong API key) and which `retries_exhausted` would misname.
+ * which no retry can fix (e.g. a wrong API key) and which `retries_exhausted` would misname;
+ * and `shutdown`: handed to a writer that had already been shut down.
  */
-export type DropReason = 'buffer_full' | 'retries_exhausted' | 'no_evp_proxy' | 'user_processor' | 'encoding_error' | 'refused'
+export type DropReason = 'buffer_full' | 'retries_exhausted' | 'no_evp_proxy' | 'user_processor' | 'encoding_error' | 'refused' | 'shutdown'
 
-/** The route an event was handed to; an event may take two (rode a failed payload, then rescued). */
-export type Route = 'rodeTrace' | 'rescuedPredictedDrop' | 'rescuedPayloadFailed' | 'direct'
+/**
+ * The route an event was handed to; an event may take two (rode a failed payload, then rescued).
+ * `rescuedOpenTrace`: `llmobs.flush()` found its span finished in a trace that is still open,
+ * and sent the event through the LLMObs writer rather than wait for the trace.
+ */
+export type Route = 'rodeTrace' | 'rescuedPredictedDrop' | 'rescuedPayloadFailed' | 'rescuedOpenTrace' | 'direct'
 
 /**
  * One LLMObs event under the ledger's ownership, from creation until its fate is settled.
@@ -19,6 +24,8 @@ export interface EventRecord {
   settled: boolean
   /** Tags still to be rendered into the event's sorted list when it is serialised. */
   tagMap: Record<string, string> | undefined
+  /** Who follows this record to its fate (the LLMObs core that created it). */
+  readonly owner: unknown
 }
 
 export interface LlmobsStats {
@@ -26,11 +33,23 @@ export interface LlmobsStats {
   rodeTrace: number
   rescuedPredictedDrop: number
   rescuedPayloadFailed: number
+  rescuedOpenTrace: number
   direct: number
   delivered: number
   pending: number
   retried: number
   truncated: number
+  dropped: Partial<Record<DropReason, number>>
+  /** Evaluations, accounted separately with the same invariant. */
+  evaluations: DeliveryTotals
+}
+
+/** `created = delivered + pending + Σ dropped`, at every moment. */
+export interface DeliveryTotals {
+  created: number
+  delivered: number
+  pending: number
+  retried: number
   dropped: Partial<Record<DropReason, number>>
 }
 
@@ -44,43 +63,46 @@ export class DeliveryLedger {
   private created = 0
   private delivered = 0
   private truncated = 0
-  private readonly routes: Record<Route, number> = { rodeTrace: 0, rescuedPredictedDrop: 0, rescuedPayloadFailed: 0, direct: 0 }
+  private readonly routes: Record<Route, number> = { rodeTrace: 0, rescuedPredictedDrop: 0, rescuedPayloadFailed: 0, rescuedOpenTrace: 0, direct: 0 }
   private readonly dropped: Partial<Record<DropReason, number>> = {}
   private droppedTotal = 0
-  /** Retries the writers performed, read from them at stats time. */
-  retriedSource: () => number = () => 0
 
-  create (event: object): EventRecord {
+  /** `what` names the items in the warning given on the first drop of each reason. */
+  constructor (private readonly what = 'LLM Observability event') {}
+
+  create (event: object | undefined, owner: unknown, json?: string): EventRecord {
     this.created++
-    return { event, json: undefined, settled: false, tagMap: undefined }
+    return { event, json, settled: false, tagMap: undefined, owner }
   }
 
   noteTruncated (): void { this.truncated++ }
 
   route (route: Route, count = 1): void { this.routes[route] += count }
 
-  deliver (record: EventRecord): void {
-    if (this.settle(record)) this.delivered++
+  /** Returns false when the record was already settled (refused, counted as an internal error). */
+  deliver (record: EventRecord): boolean {
+    if (!this.settle(record)) return false
+    this.delivered++
+    return true
   }
 
-  drop (record: EventRecord, reason: DropReason): void {
-    if (!this.settle(record)) return
+  drop (record: EventRecord, reason: DropReason): boolean {
+    if (!this.settle(record)) return false
     this.dropped[reason] = (this.dropped[reason] ?? 0) + 1
     this.droppedTotal++
-    log.warnOnce(`llmobs.dropped.${reason}`, `LLM Observability event dropped (${reason}); see llmobs.stats() for counts`)
+    log.warnOnce(`llmobs.dropped.${this.what}.${reason}`, `${this.what} dropped (${reason}); see llmobs.stats() for counts`)
+    return true
   }
 
-  stats (): LlmobsStats {
-    return {
-      created: this.created,
-      ...this.routes,
-      delivered: this.delivered,
-      pending: this.created - this.delivered - this.droppedTotal,
-      retried: this.retriedSource(),
-      truncated: this.truncated,
-      dropped: { ...this.dropped },
-    }
+  get pending (): number { return this.created - this.delivered - this.droppedTotal }
+
+  totals (retried: number): DeliveryTotals {
+    return { created: this.created, delivered: this.delivered, pending: this.pending, retried, dropped: { ...this.dropped } }
   }
+
+  routeCounts (): Record<Route, number> { return { ...this.routes } }
+
+  get truncatedCount (): number { return this.truncated }
 
   private settle (record: EventRecord): boolean {
     if (record.settled) {

@@ -103,6 +103,8 @@ export class TraceWriter {
     this.agentless = dest
   }
 
+  get agentlessDestination (): AgentlessTraceDestination | undefined { return this.agentless }
+
   onPayloadSettled (listener: FateListener): () => void {
     this.listeners.push(listener)
     return () => {

@@ -16,19 +16,23 @@ export interface Destinations {
   evals: BatchDestination
   /** Agentless only: the trace intake for APM chunks (apm_agentless). */
   traces?: BatchDestination
-  /** Retries performed by the LLMObs transports (for `stats().retried`). */
-  retries: () => number
+  /** Retries performed for span events and for evaluations (`stats().retried`, `stats().evaluations.retried`). */
+  spanRetries: () => number
+  evalRetries: () => number
   close: () => void
 }
 
 export function agentDestinations (agent: AgentEndpoint): Destinations {
   const http = new HttpTransport(agent)
-  const transport = new RetryingTransport(http, DEFAULTS.retry)
+  // One connection pool, two retry counters: evaluations are accounted apart from span events.
+  const spans = new RetryingTransport(http, DEFAULTS.retry)
+  const evals = new RetryingTransport(http, DEFAULTS.retry)
   return {
     // The Agent strips other headers and adds the API key itself.
-    spans: { transport, path: EVP_SPANS_PATH, headers: { 'X-Datadog-EVP-Subdomain': 'llmobs-intake' } },
-    evals: { transport, path: EVP_EVALS_PATH, headers: { 'X-Datadog-EVP-Subdomain': 'api' } },
-    retries: () => transport.retries,
+    spans: { transport: spans, path: EVP_SPANS_PATH, headers: { 'X-Datadog-EVP-Subdomain': 'llmobs-intake' } },
+    evals: { transport: evals, path: EVP_EVALS_PATH, headers: { 'X-Datadog-EVP-Subdomain': 'api' } },
+    spanRetries: () => spans.retries,
+    evalRetries: () => evals.retries,
     close: () => http.close(),
   }
 }
@@ -45,7 +49,8 @@ export function agentlessDestinations (config: LlmobsConfig): Destinations {
     spans: { transport: spans, path: pathOf(config.intakeUrl, '/api/v2/llmobs'), headers: key },
     evals: { transport: evals, path: pathOf(config.evalIntakeUrl, '/api/intake/llm-obs/v2/eval-metric'), headers: key },
     traces: { transport: traces, path: pathOf(config.traceIntakeUrl, '/v1/input'), headers: key },
-    retries: () => spans.retries + evals.retries,
+    spanRetries: () => spans.retries,
+    evalRetries: () => evals.retries,
     close: () => { spansHttp.close(); evalsHttp.close(); tracesHttp.close() },
   }
 }

@@ -2,141 +2,170 @@ import { inspect } from 'node:util'
 import { DEFAULTS } from '../config/defaults.js'
 import type { LlmobsConfig } from '../config/llmobs_config.js'
 import { log } from '../diag/logger.js'
-import { registerExitFlush } from '../diag/exit_flush.js'
 import type { BatchFailure, BatchWriter } from '../export/batch_writer.js'
-import { DeliveryLedger, type DropReason, type EventRecord, type Route } from '../export/ledger.js'
-import type { PayloadFate } from '../export/payload_fate.js'
+import type { DeliveryLedger, DropReason, EventRecord, Route } from '../export/ledger.js'
 import type { Span } from '../trace/span.js'
 import type { Tracer } from '../trace/tracer.js'
 import { serializeEvent, toMetaStruct, type LlmobsSpanEvent } from './event.js'
 import { buildEvent, eventTags, tagList, type EventContext } from './event_builder.js'
+import { eventProblem } from './event_check.js'
+import type { EventOwner } from './event_owner.js'
 import { discoverEvpProxy, ridesTraces, type ExportMode } from './export_mode.js'
 import { agentDestinations, agentlessDestinations, evalWriter, isAgentlessMode, spanWriter, type Destinations } from './exporters.js'
-import { LlmobsRescueProcessor } from './rescue_processor.js'
-import { getState, META_STRUCT_KEY, SUBMITTED_TAG } from './span_state.js'
+import { META_STRUCT_KEY, SUBMITTED_TAG, type LlmobsSpanState } from './span_state.js'
+import { LlmobsHooks, type HookedCore } from './tracer_hooks.js'
 import { mayExceed, truncateToFit } from './truncate.js'
 
 /** A user hook over finished events: return the (edited) event, or null to drop it. */
 export type EventProcessor = (event: LlmobsSpanEvent) => LlmobsSpanEvent | null | undefined
+
+/** The ledgers an SDK keeps across enable/disable cycles: one truthful account, whichever core did the work. */
+export interface Ledgers { spans: DeliveryLedger, evals: DeliveryLedger }
 
 const DROP_REASON: Record<BatchFailure, DropReason> = {
   buffer_full: 'buffer_full',
   retries_exhausted: 'retries_exhausted',
   refused: 'refused',
   no_destination: 'no_evp_proxy',
+  shutdown: 'shutdown',
 }
 
 /**
- * The plumbing behind an enabled `llmobs`: builds events at span finish, attaches them to their
- * APM span (or ships them directly), follows every event to its fate through the rescue
- * processor, the trace writer's payload fates and the LLMObs writers, and keeps the ledger.
+ * The plumbing behind one `llmobs.enable()`: builds events at span finish, attaches them to
+ * their APM span (or ships them directly), and follows every event it created to its fate.
+ *
+ * Lifecycle: enabled → draining (after `disable()`: no new spans, but spans it started still
+ * build their events, and events in flight are still followed) → retired, once every span it
+ * started has finished and every event and evaluation it created is settled; only then are its
+ * writers closed and it detaches from the tracer's hooks. So a disable with events in open
+ * traces loses nothing, and enable/disable cycles never leave a second set of listeners.
  */
-export class LlmobsCore {
-  readonly ledger = new DeliveryLedger()
+export class LlmobsCore implements EventOwner, HookedCore {
   readonly spans: BatchWriter<EventRecord>
-  readonly evals: BatchWriter<string>
-  readonly processors: EventProcessor[] = []
-  private readonly destinations: Destinations
-  private readonly rescue: LlmobsRescueProcessor | undefined
-  private readonly unsubscribe: Array<() => void> = []
-  private readonly ctx: EventContext
-  private readonly removeExitFlush: () => void
-  private readonly removeFinishHook: () => void
+  readonly evals: BatchWriter<EventRecord>
+  readonly rescues: boolean
   readonly ready: Promise<void>
+  private readonly destinations: Destinations
+  private readonly hooks: LlmobsHooks
+  private readonly ctx: EventContext
+  private readonly undo: Array<() => void> = []
+  /** Events and evaluations this core created whose fate is not settled yet. */
+  private owned = 0
+  /** LLM spans this core started that have not finished. */
+  private openSpans = 0
+  private phase: 'enabled' | 'draining' | 'retired' = 'enabled'
 
-  constructor (readonly tracer: Tracer, readonly config: LlmobsConfig, readonly mode: ExportMode) {
+  constructor (
+    readonly tracer: Tracer,
+    readonly config: LlmobsConfig,
+    readonly mode: ExportMode,
+    private readonly ledgers: Ledgers,
+    /** The SDK's list, shared: a processor registered once applies to every later enable. */
+    readonly processors: EventProcessor[],
+    private readonly onRetired: (core: LlmobsCore) => void,
+  ) {
     this.ctx = { service: tracer.config.service, env: tracer.config.env, version: tracer.config.version }
+    this.rescues = mode === 'apm_agent'
     this.spans = spanWriter<EventRecord>({
-      onDelivered: (records) => { for (const r of records) this.ledger.deliver(r) },
-      onFailed: (records, reason) => { for (const r of records) this.ledger.drop(r, DROP_REASON[reason]) },
+      onDelivered: (records) => { for (const r of records) this.settle(this.ledgers.spans.deliver(r)) },
+      onFailed: (records, reason) => { for (const r of records) this.settle(this.ledgers.spans.drop(r, DROP_REASON[reason])) },
     }, config.flushIntervalMs)
-    this.evals = evalWriter<string>({
-      onDelivered: () => {},
-      onFailed: (items, reason) => log.warnOnce(`llmobs.eval.dropped.${reason}`, `${items.length} evaluation(s) not delivered (${reason}); further ones are dropped silently`),
+    this.evals = evalWriter<EventRecord>({
+      onDelivered: (records) => { for (const r of records) this.settle(this.ledgers.evals.deliver(r)) },
+      onFailed: (records, reason) => { for (const r of records) this.settle(this.ledgers.evals.drop(r, DROP_REASON[reason])) },
     }, config.flushIntervalMs)
     this.destinations = isAgentlessMode(mode) ? agentlessDestinations(config) : agentDestinations(tracer.config.agent)
-    this.ledger.retriedSource = this.destinations.retries
 
-    if (ridesTraces(mode) && tracer.writer !== undefined) {
-      if (tracer.writer.version === 'v0.5') {
+    const writer = tracer.writer
+    if (ridesTraces(mode) && writer !== undefined) {
+      if (writer.version === 'v0.5') {
         log.warnOnce('llmobs.v05', 'LLM Observability requires v0.4 to transmit meta_struct payloads; sending v0.4 instead of the configured v0.5')
-        tracer.writer.setApiVersion('v0.4')
+        writer.setApiVersion('v0.4')
       }
-      if (mode === 'apm_agentless' && this.destinations.traces !== undefined) {
+      const traces = this.destinations.traces
+      if (mode === 'apm_agentless' && traces !== undefined) {
         // No Agent sampler between us and the trace intake, which keeps LLMObs data of unsampled
-        // traces: every chunk goes there as JSON with _llmobs inline, and no rescue runs.
-        const writer = tracer.writer
-        writer.useAgentless(this.destinations.traces)
-        this.unsubscribe.push(() => writer.useAgentless(undefined))
+        // traces: every chunk goes there as JSON with _llmobs inline, and no rescue runs. Undone
+        // at retirement, not at disable: chunks still carrying our events must go there too.
+        writer.useAgentless(traces)
+        this.undo.push(() => { if (writer.agentlessDestination === traces) writer.useAgentless(undefined) })
       }
-      this.rescue = new LlmobsRescueProcessor((r, route) => this.ship(r, route), (n) => this.ledger.route('rodeTrace', n), mode === 'apm_agent')
-      tracer.chain.setLlmobsProcessor(this.rescue)
-      this.unsubscribe.push(tracer.chain.onChunkDropped((chunk) => {
-        for (const span of chunk.spans) this.rescue?.rescue(span as Span)
-      }))
-      this.unsubscribe.push(tracer.writer.onPayloadSettled((fate) => this.onPayloadSettled(fate)))
     }
-    if (!config.apmTracingEnabled) {
-      tracer.setApmExport(false)
-      this.unsubscribe.push(() => tracer.setApmExport(true))
-    }
-    this.removeFinishHook = tracer.addFinishHook((span) => this.onSpanFinish(span))
+    if (!config.apmTracingEnabled) tracer.setApmExport(false)
+    this.hooks = LlmobsHooks.for(tracer)
+    this.hooks.attach(this)
     this.ready = this.resolveDestinations()
-    const onSigterm = (timeoutMs: number): Promise<void> => this.flush(timeoutMs)
-    tracer.beforeSigtermExit.add(onSigterm)
-    this.unsubscribe.push(() => tracer.beforeSigtermExit.delete(onSigterm))
-    this.removeExitFlush = registerExitFlush(() => {
-      if (this.spans.busy || this.evals.busy) void this.flush(DEFAULTS.exitFlushTimeoutMs)
-    })
   }
 
   // Holds the API key (config, destination headers): never print or serialise it.
   [inspect.custom] (): string { return `LlmobsCore { mode: ${this.mode} }` }
   toJSON (): Record<string, unknown> { return { mode: this.mode } }
 
+  get spanRetries (): number { return this.destinations.spanRetries() }
+  get evalRetries (): number { return this.destinations.evalRetries() }
+
+  noteSpanStarted (): void { this.openSpans++ }
+
   /** Direct modes ship at finish; riding modes attach meta_struct and let the pipeline decide. */
-  private onSpanFinish (span: Span): void {
-    const st = getState(span)
-    if (st === undefined || st.record !== undefined) return
+  onSpanFinish (span: Span, st: LlmobsSpanState): void {
+    this.openSpans--
+    try {
+      this.buildAndRoute(span, st)
+    } finally {
+      if (this.phase === 'draining') this.retireIfIdle()
+    }
+  }
+
+  private buildAndRoute (span: Span, st: LlmobsSpanState): void {
     let tagMap = eventTags(span, st, this.ctx)
     const hasProcessors = this.processors.length > 0
     let event: LlmobsSpanEvent = buildEvent(span, st, hasProcessors ? tagList(tagMap) : [])
-    let dropped = false
     for (const p of this.processors) {
       try {
         const out = p(event)
-        if (out === null) { dropped = true; break }
-        if (isEventShaped(out)) event = out
-        else if (out !== undefined) log.warnOnce('llmobs.processor.shape', 'an LLMObs processor returned something that is not an event (tags must stay a list of "k:v", meta and metrics objects); the event it was given is sent instead')
+        if (out === null) {
+          this.settle(this.ledgers.spans.drop(this.created(undefined), 'user_processor'))
+          return
+        }
+        if (out !== null && typeof out === 'object') event = out
+        else if (out !== undefined) log.warnOnce('llmobs.processor.return', 'an LLMObs processor returned something that is not an event; the event it was given is sent instead')
       } catch (err) {
         log.internalError('llmobs processor (event kept as it was)', err)
       }
     }
-    if (dropped) {
-      const record = this.ledger.create({})
-      this.ledger.drop(record, 'user_processor')
-      return
+    if (hasProcessors) {
+      // What is checked is the object that will be sent, whatever the processor returned or
+      // edited in place: one event the intake refuses would take its whole batch with it.
+      const problem = safeProblem(event)
+      if (problem !== undefined) {
+        log.warnOnce('llmobs.processor.shape', `an LLMObs processor left an event the intake would refuse (${problem}); that event is dropped (counted as encoding_error), the others are sent`)
+        this.settle(this.ledgers.spans.drop(this.created(undefined), 'encoding_error'))
+        return
+      }
+      tagMap = tagsToMap(event.tags)
     }
-    if (hasProcessors) tagMap = tagsToMap(event.tags)
     let tagsRendered = hasProcessors
-    const record = this.ledger.create(event)
+    const record = this.created(event)
     try {
       // Annotations are the only large part: when they are known small, skip the walk entirely.
       const limit = DEFAULTS.llmobs.eventSizeLimit
       if ((hasProcessors || st.annotatedUnits * 6 + 65536 > limit) && mayExceed(event, limit)) {
         // The limit applies to the event as sent, tags included.
         if (!tagsRendered) { event.tags = tagList(tagMap); tagsRendered = true }
-        if (truncateToFit(event, limit)) this.ledger.noteTruncated()
+        if (truncateToFit(event, limit)) this.ledgers.spans.noteTruncated()
       }
+      // A processor may have put values JSON cannot carry (BigInt, cycles): find out now, while
+      // the event is one, rather than in a batch.
+      if (hasProcessors) record.json = serializeEvent(event)
     } catch (err) {
       // Counted, not lost silently: the event exists in the ledger and leaves it with a reason.
-      log.internalError('llmobs.truncate', err)
-      this.ledger.drop(record, 'encoding_error')
+      log.internalError('llmobs.event', err)
+      this.settle(this.ledgers.spans.drop(record, 'encoding_error'))
       return
     }
     if (!tagsRendered) record.tagMap = tagMap
     st.record = record
-    if (ridesTraces(this.mode) && this.rescue !== undefined) {
+    if (ridesTraces(this.mode) && this.tracer.writer !== undefined) {
       span.writeMetaStruct(META_STRUCT_KEY, toMetaStruct(event, st.mlApp, tagMap))
     } else {
       span.meta[SUBMITTED_TAG] = '1'
@@ -144,18 +173,18 @@ export class LlmobsCore {
     }
   }
 
-  private onPayloadSettled (fate: PayloadFate): void {
-    for (const rider of fate.riders) {
-      const record = rider as EventRecord
-      if (record.settled) continue
-      if (fate.acknowledged) this.ledger.deliver(record)
-      else this.ship(record, 'rescuedPayloadFailed')
-    }
+  private created (event: LlmobsSpanEvent | undefined): EventRecord {
+    this.owned++
+    return this.ledgers.spans.create(event, this)
   }
+
+  noteRide (): void { this.ledgers.spans.route('rodeTrace') }
+
+  deliver (record: EventRecord): void { this.settle(this.ledgers.spans.deliver(record)) }
 
   /** Hands an event to the LLMObs span writer, serialising it once. */
   ship (record: EventRecord, route: Route): void {
-    this.ledger.route(route)
+    this.ledgers.spans.route(route)
     if (record.json === undefined) {
       try {
         const event = record.event as LlmobsSpanEvent
@@ -163,16 +192,67 @@ export class LlmobsCore {
         record.json = serializeEvent(event)
       } catch (err) {
         log.internalError('llmobs.serialize', err)
-        this.ledger.drop(record, 'encoding_error')
+        this.settle(this.ledgers.spans.drop(record, 'encoding_error'))
         return
       }
-      record.event = undefined
     }
+    record.event = undefined
     this.spans.enqueue(record, record.json)
   }
 
+  /** An evaluation metric, as its JSON; its identity is its join key, label, ml_app and timestamp. */
   submitEvaluationJson (json: string): void {
-    this.evals.enqueue(json, json)
+    this.owned++
+    const record = this.ledgers.evals.create(undefined, this, json)
+    this.evals.enqueue(record, json)
+  }
+
+  hasPending (): boolean { return this.owned > 0 }
+
+  flushWriters (timeoutMs: number): Promise<void> {
+    return Promise.all([this.spans.flush(timeoutMs), this.evals.flush(timeoutMs)]).then(() => {})
+  }
+
+  /**
+   * One deadline for the whole flush: discovery, events of spans in open traces taken out of
+   * them, trace payloads (their fates may hand events to the span writer), then the writers.
+   */
+  async flush (timeoutMs: number): Promise<void> {
+    const end = Date.now() + timeoutMs
+    const left = (): number => Math.max(0, end - Date.now())
+    let timer: NodeJS.Timeout | undefined
+    await Promise.race([this.ready, new Promise((resolve) => { timer = setTimeout(resolve, left()) })])
+    clearTimeout(timer)
+    this.hooks.takeOutOpenTraces()
+    await this.tracer.flush(left())
+    await this.flushWriters(left())
+  }
+
+  /** `disable()`: no new spans; what this core started or holds is still delivered, then it retires. */
+  disable (): void {
+    if (this.phase !== 'enabled') return
+    this.phase = 'draining'
+    // Direct modes ship at finish, so APM export can come back now.
+    if (!this.config.apmTracingEnabled) this.tracer.setApmExport(true)
+    this.retireIfIdle()
+  }
+
+  get retired (): boolean { return this.phase === 'retired' }
+
+  private settle (settled: boolean): void {
+    if (!settled) return
+    this.owned--
+    if (this.phase === 'draining') this.retireIfIdle()
+  }
+
+  private retireIfIdle (): void {
+    if (this.phase !== 'draining' || this.owned > 0 || this.openSpans > 0) return
+    this.phase = 'retired'
+    this.hooks.detach(this)
+    for (const u of this.undo) u()
+    // Nothing is held any more: closing cannot lose an item.
+    void Promise.all([this.spans.shutdown(0), this.evals.shutdown(0)]).finally(() => this.destinations.close())
+    this.onRetired(this)
   }
 
   private async resolveDestinations (): Promise<void> {
@@ -189,45 +269,15 @@ export class LlmobsCore {
     this.spans.setDestination(dest.spans)
     this.evals.setDestination(dest.evals)
   }
-
-  /** One deadline for the whole flush: the steps share it rather than each getting its own. */
-  async flush (timeoutMs?: number): Promise<void> {
-    const end = timeoutMs === undefined ? Infinity : Date.now() + timeoutMs
-    const left = (): number | undefined => timeoutMs === undefined ? undefined : Math.max(0, end - Date.now())
-    // Trace payloads first: their fates may hand events to the span writer.
-    await this.tracer.flush(left())
-    await Promise.all([this.spans.flush(left()), this.evals.flush(left())])
-  }
-
-  /**
-   * Stops creating events, then delivers what the ledger holds: trace payloads first (their
-   * fates may rescue events), then the LLMObs writers. Events still riding traces that are open
-   * keep the rescue and the writers alive until they settle: tearing those down now would let a
-   * later predicted drop take the events with it.
-   */
-  async shutdown (): Promise<void> {
-    this.removeFinishHook()
-    this.removeExitFlush()
-    const end = Date.now() + DEFAULTS.shutdownTimeoutMs
-    await this.flush(DEFAULTS.shutdownTimeoutMs)
-    if (this.ledger.stats().pending > 0) {
-      log.debug(() => `llmobs disabled with ${this.ledger.stats().pending} event(s) still in open traces; delivery continues`)
-      return
-    }
-    for (const u of this.unsubscribe) u()
-    this.tracer.chain.setLlmobsProcessor(undefined)
-    const left = Math.max(0, end - Date.now())
-    await Promise.all([this.spans.shutdown(left), this.evals.shutdown(left)])
-    this.destinations.close()
-  }
 }
 
-function isEventShaped (v: unknown): v is LlmobsSpanEvent {
-  if (v === null || typeof v !== 'object') return false
-  const e = v as Partial<LlmobsSpanEvent>
-  return Array.isArray(e.tags) && e.tags.every((t) => typeof t === 'string') &&
-    e.meta !== null && typeof e.meta === 'object' && e.metrics !== null && typeof e.metrics === 'object' &&
-    typeof e.span_id === 'string' && typeof e.trace_id === 'string'
+function safeProblem (event: LlmobsSpanEvent): string | undefined {
+  try {
+    return eventProblem(event)
+  } catch {
+    // A processor's Proxy or getter that throws: the event cannot be read, so it cannot be sent.
+    return 'unreadable (a getter or proxy threw)'
+  }
 }
 
 function tagsToMap (tags: string[]): Record<string, string> {

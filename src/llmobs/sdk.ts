@@ -3,7 +3,7 @@ import { inspect } from 'node:util'
 import { DEFAULTS } from '../config/defaults.js'
 import { defaultMlApp, resolveLlmobsConfig, type LlmobsOptions } from '../config/llmobs_config.js'
 import { log } from '../diag/logger.js'
-import type { LlmobsStats } from '../export/ledger.js'
+import { DeliveryLedger, type LlmobsStats } from '../export/ledger.js'
 import { getTracer } from '../trace/global_tracer.js'
 import { hexToDecimal, randomId64, traceIdHigh } from '../trace/ids.js'
 import { Span } from '../trace/span.js'
@@ -12,7 +12,7 @@ import type { TraceState } from '../trace/trace_state.js'
 import type { Tracer } from '../trace/tracer.js'
 import { normalizeIO, normalizeMetrics, normalizeObject, normalizeTags, type Annotation } from './annotations.js'
 import { chooseMode, isSafeIntakeUrl, type ExportMode } from './export_mode.js'
-import { LlmobsCore, type EventProcessor } from './llmobs_core.js'
+import { LlmobsCore, type EventProcessor, type Ledgers } from './llmobs_core.js'
 import { isModelKind, isSpanKind, type SpanKind } from './span_kinds.js'
 import { getState, setState, type LlmobsSpanState } from './span_state.js'
 
@@ -51,10 +51,16 @@ export class LLMObs {
   /** `tracerOf` picks the tracer to ride on: the process-wide one, unless a test or embedder gives its own. */
   constructor (private readonly tracerOf: () => Tracer = getTracer) {}
 
+  /** The enabled core; undefined while disabled. */
   private core: LlmobsCore | undefined
+  /** Every core not yet retired: the enabled one and disabled ones still delivering. */
+  private readonly cores = new Set<LlmobsCore>()
+  /** One account across enable/disable cycles (DESIGN §4's invariant holds over all of them). */
+  private readonly ledgers: Ledgers = { spans: new DeliveryLedger(), evals: new DeliveryLedger('LLM Observability evaluation') }
+  private retiredRetries = { spans: 0, evals: 0 }
   private readonly active = new AsyncLocalStorage<Span>()
   private readonly annotations = new AsyncLocalStorage<AnnotationContext>()
-  private readonly pendingProcessors: EventProcessor[] = []
+  private readonly processors: EventProcessor[] = []
   private autoChecked = false
   private removeInjectHook: (() => void) | undefined
 
@@ -88,8 +94,9 @@ export class LLMObs {
           return false
         }
       }
-      this.core = new LlmobsCore(tracer, config, mode)
-      this.core.processors.push(...this.pendingProcessors)
+      const core = new LlmobsCore(tracer, config, mode, this.ledgers, this.processors, (c) => this.onRetired(c))
+      this.core = core
+      this.cores.add(core)
       this.autoChecked = true
       this.removeInjectHook = tracer.addInjectHook((target, trace) => this.onInject(target, trace))
       return true
@@ -99,13 +106,30 @@ export class LLMObs {
     }
   }
 
-  /** Stops LLM Observability after delivering what it holds. Spans become plain APM spans. */
+  /**
+   * Stops LLM Observability: new spans are plain APM spans. Spans already started still become
+   * events, and every event created while enabled is still delivered (and counted in `stats()`)
+   * after this resolves, if its trace is still open; the promise waits for what can be
+   * delivered now, at most the shutdown deadline.
+   */
   async disable (): Promise<void> {
     const core = this.core
     this.core = undefined
     this.removeInjectHook?.()
     this.removeInjectHook = undefined
-    if (core !== undefined) await core.shutdown()
+    if (core === undefined) return
+    try {
+      core.disable()
+      if (!core.retired) await core.flush(DEFAULTS.shutdownTimeoutMs)
+    } catch (err) {
+      log.internalError('llmobs.disable', err)
+    }
+  }
+
+  private onRetired (core: LlmobsCore): void {
+    this.retiredRetries.spans += core.spanRetries
+    this.retiredRetries.evals += core.evalRetries
+    this.cores.delete(core)
   }
 
   /**
@@ -271,27 +295,40 @@ export class LLMObs {
   /** Runs on every event before it is attached or buffered: edit it, or return null to drop it. */
   registerProcessor (fn: EventProcessor): void {
     if (typeof fn !== 'function') { log.warnOnce('llmobs.processor', 'llmobs.registerProcessor() needs a function'); return }
-    if (this.core !== undefined) this.core.processors.push(fn)
-    else this.pendingProcessors.push(fn)
+    this.processors.push(fn)
   }
 
+  /** The delivery ledger (DESIGN §4), over every enable/disable cycle of this instance. */
   stats (): LlmobsStats {
-    return this.core?.ledger.stats() ?? { created: 0, rodeTrace: 0, rescuedPredictedDrop: 0, rescuedPayloadFailed: 0, direct: 0, delivered: 0, pending: 0, retried: 0, truncated: 0, dropped: {} }
+    let spanRetries = this.retiredRetries.spans
+    let evalRetries = this.retiredRetries.evals
+    for (const c of this.cores) { spanRetries += c.spanRetries; evalRetries += c.evalRetries }
+    const spans = this.ledgers.spans.totals(spanRetries)
+    return {
+      created: spans.created,
+      ...this.ledgers.spans.routeCounts(),
+      delivered: spans.delivered,
+      pending: spans.pending,
+      retried: spans.retried,
+      truncated: this.ledgers.spans.truncatedCount,
+      dropped: spans.dropped,
+      evaluations: this.ledgers.evals.totals(evalRetries),
+    }
   }
 
-  /** Delivers everything buffered; resolves when the destinations answered (or `timeoutMs`). */
-  async flush (timeoutMs?: number): Promise<void> {
+  /**
+   * Delivers everything finished so far, also LLM spans whose trace is still open and events of
+   * a disabled instance still in flight; resolves when the destinations answered or after
+   * `timeoutMs` (default 5 s; discovery of the agent counts against it). What is left stays
+   * pending, owned by the ledger.
+   */
+  async flush (timeoutMs: number = DEFAULTS.flushTimeoutMs): Promise<void> {
     // Exporter sockets do not hold the process open (http_transport.ts); a caller awaiting the
     // flush does want it held while agent discovery finishes, so hold it here.
     const hold = setInterval(() => {}, 1 << 30)
     try {
-      const core = this.core
-      if (core === undefined) return
-      const started = Date.now()
-      // Discovery counts against the caller's deadline too.
-      if (timeoutMs !== undefined && Number.isFinite(timeoutMs)) await Promise.race([core.ready, new Promise((resolve) => setTimeout(resolve, timeoutMs).unref())])
-      else await core.ready
-      await core.flush(timeoutMs === undefined ? undefined : Math.max(0, timeoutMs - (Date.now() - started)))
+      const t = typeof timeoutMs === 'number' && timeoutMs >= 0 ? timeoutMs : DEFAULTS.flushTimeoutMs
+      await Promise.all([...this.cores].map((c) => c.flush(t)))
     } catch (err) {
       log.internalError('llmobs.flush', err)
     } finally {
@@ -329,6 +366,7 @@ export class LLMObs {
       parentId = 'undefined'
     }
     const st: LlmobsSpanState = {
+      owner: core,
       kind: opts.kind,
       name: ctx?.name ?? name,
       mlApp: mlApp ?? defaultMlApp(core.config, undefined),
@@ -349,6 +387,7 @@ export class LLMObs {
     }
     if (st.modelName !== undefined) span.meta['llmobs.model_name'] = st.modelName
     setState(span, st)
+    core.noteSpanStarted()
   }
 
   /** Downstream services continue this LLMObs trace under the span that made the call. */

@@ -3,9 +3,12 @@ import type { SpanData } from '../trace/span_data.js'
 import type { EventRecord } from '../export/ledger.js'
 import type { IOValue } from './annotations.js'
 import type { SpanKind } from './span_kinds.js'
+import type { EventOwner } from './event_owner.js'
 
 /** What LLM Observability knows about one of its spans, from start to event build. */
 export interface LlmobsSpanState {
+  /** The core that started the span: it builds the event and follows it to its fate. */
+  owner: EventOwner
   kind: SpanKind
   name: string
   mlApp: string

@@ -16,7 +16,7 @@ import { randomId64, traceIdHigh } from './ids.js'
 import { extract as extractHeaders, inject as injectHeaders } from './propagation/propagator.js'
 import { Span, type SpanSink, type TagValue } from './span.js'
 import { SpanContext } from './span_context.js'
-import { ZERO_ID } from './span_data.js'
+import { ZERO_ID, type SpanData } from './span_data.js'
 import { newTraceState, type Chunk, type TraceState } from './trace_state.js'
 
 export interface SpanOptions {
@@ -58,6 +58,7 @@ export class Tracer implements SpanSink {
   /** False when LLM Observability runs with APM tracing disabled: traces are built, not sent. */
   private apmExport = true
   private readonly removeExitFlush: () => void
+  private readonly downstream = new Set<DownstreamStage>()
 
   constructor (options: TracerOptions = {}) {
     this.config = resolveTracerConfig(options)
@@ -82,19 +83,17 @@ export class Tracer implements SpanSink {
       new TagsProcessor(),
       writer !== undefined ? (chunk) => { if (this.apmExport) writer.append(chunk) } : () => {},
     )
-    if (this.config.flushOnSigterm) {
-      registerSigtermFlush(async () => {
-        // One deadline for everything the signal must deliver.
-        const end = Date.now() + DEFAULTS.shutdownTimeoutMs
-        await Promise.allSettled([...this.beforeSigtermExit].map((w) => w(DEFAULTS.shutdownTimeoutMs)))
-        await this.shutdown(Math.max(0, end - Date.now()))
-      })
-    }
-    this.aggregator = new SpanAggregator(this.config.partialFlushMinSpans, (chunk: Chunk) => this.chain.process(chunk))
-    // Natural exit: the loop emptied with chunks still buffered. Flushing re-arms the loop once;
-    // once nothing is pending the handler does nothing, so it cannot keep the process alive.
+    this.aggregator = new SpanAggregator({
+      partialFlushMinSpans: this.config.partialFlushMinSpans,
+      maxOpenTraces: this.config.maxOpenTraces,
+      maxOpenTraceAgeMs: this.config.maxOpenTraceAgeMs,
+    }, (chunk: Chunk) => this.chain.process(chunk))
+    // SIGTERM and natural exit run the same ordered drain as shutdown(), under one deadline.
+    if (this.config.flushOnSigterm) registerSigtermFlush(() => this.shutdown(DEFAULTS.shutdownTimeoutMs))
+    // Natural exit: the loop emptied with data still held. Flushing re-arms the loop once; once
+    // nothing is pending the handler does nothing, so it cannot keep the process alive.
     this.removeExitFlush = registerExitFlush(() => {
-      if (this.shutdownPromise === undefined && (this.aggregator.waitingTraces > 0 || this.writer?.hasPending === true)) void this.flush(DEFAULTS.exitFlushTimeoutMs)
+      if (this.shutdownPromise === undefined && this.holdsData()) void this.drain(DEFAULTS.exitFlushTimeoutMs, true)
     })
   }
 
@@ -237,8 +236,24 @@ export class Tracer implements SpanSink {
     this.chain.addUserProcessor(fn)
   }
 
-  /** Work that must finish before the process exits on SIGTERM (LLM Observability's flush). */
-  readonly beforeSigtermExit = new Set<(timeoutMs: number) => Promise<void>>()
+  /**
+   * Registers a stage downstream of the trace writer (LLM Observability's writers): flushes and
+   * exits deliver traces first, whose payload fates may hand it events, then flush it.
+   */
+  addDownstream (stage: DownstreamStage): () => void {
+    this.downstream.add(stage)
+    return () => { this.downstream.delete(stage) }
+  }
+
+  /** Finished spans still held because their trace has open spans (see SpanAggregator). */
+  waitingSpans (): IterableIterator<SpanData> {
+    return this.aggregator.waitingSpans()
+  }
+
+  /** Pipeline counters users can read. */
+  stats (): TracerStats {
+    return { openTraces: this.aggregator.waitingTraces, openTracesEvicted: this.aggregator.evicted }
+  }
 
   /** LLM Observability with `DD_APM_TRACING_ENABLED=false`: spans still exist, APM payloads do not. */
   setApmExport (enabled: boolean): void {
@@ -270,8 +285,11 @@ export class Tracer implements SpanSink {
     this.aggregator.onSpanFinish(span)
   }
 
-  /** Sends everything finished so far; resolves when the agent has answered (or retries ended). */
-  async flush (timeoutMs?: number): Promise<void> {
+  /**
+   * Sends everything finished so far; resolves when the agent has answered, retries ended, or
+   * `timeoutMs` (default 5 s) passed. Traces with open spans keep their finished spans.
+   */
+  async flush (timeoutMs: number = DEFAULTS.flushTimeoutMs): Promise<void> {
     try {
       await this.writer?.flush(timeoutMs)
     } catch (err) {
@@ -280,17 +298,16 @@ export class Tracer implements SpanSink {
   }
 
   /**
-   * Sends finished spans (also those of traces with spans still open), waits for the agent at
-   * most `timeoutMs`, then stops. Idempotent.
+   * Sends finished spans (also those of traces with spans still open), waits for the agent and
+   * the downstream stages at most `timeoutMs` in all, then stops. Idempotent.
    */
   shutdown (timeoutMs: number = DEFAULTS.shutdownTimeoutMs): Promise<void> {
     if (this.shutdownPromise !== undefined) return this.shutdownPromise
     this.removeExitFlush()
-    this.aggregator.drainIncomplete()
     this.shutdownPromise = (async () => {
       try {
-        await this.writer?.shutdown(timeoutMs)
-        if (this.writer?.hasPending === true) log.warnOnce('tracer.shutdown.deadline', `shutdown deadline of ${timeoutMs} ms reached with trace payloads still pending`)
+        await this.drain(timeoutMs, true, true)
+        if (this.holdsData()) log.warnOnce('tracer.shutdown.deadline', `shutdown deadline of ${timeoutMs} ms reached with data still pending`)
       } catch (err) {
         log.internalError('tracer.shutdown', err)
       } finally {
@@ -299,6 +316,44 @@ export class Tracer implements SpanSink {
     })()
     return this.shutdownPromise
   }
+
+  private holdsData (): boolean {
+    if (this.aggregator.waitingTraces > 0 || this.writer?.hasPending === true) return true
+    for (const d of this.downstream) if (d.hasPending()) return true
+    return false
+  }
+
+  /**
+   * The one ordered drain behind shutdown, SIGTERM and natural exit, under one deadline: open
+   * traces leave as partial chunks (their LLM events ride or are rescued), then trace payloads
+   * settle (a refused one hands its events downstream), then the downstream stages flush. In
+   * any other order an event rescued late lands in a writer that has already been flushed.
+   */
+  private async drain (timeoutMs: number, drainOpen: boolean, close = false): Promise<void> {
+    const end = Date.now() + timeoutMs
+    const left = (): number => Math.max(0, end - Date.now())
+    if (drainOpen) this.aggregator.drainIncomplete()
+    try {
+      if (close) await this.writer?.shutdown(left())
+      else await this.writer?.flush(left())
+    } catch (err) {
+      log.internalError('tracer.drain', err)
+    }
+    await Promise.allSettled([...this.downstream].map((d) => d.flush(left())))
+  }
+}
+
+/** A stage fed by the trace writer's payload fates (LLM Observability). */
+export interface DownstreamStage {
+  hasPending (): boolean
+  flush (timeoutMs: number): Promise<void>
+}
+
+export interface TracerStats {
+  /** Traces holding finished spans while some of their spans are open. */
+  openTraces: number
+  /** Traces sent as partial chunks early because of the open-trace count or age bound. */
+  openTracesEvicted: number
 }
 
 function isThenable (v: unknown): v is PromiseLike<unknown> {

@@ -114,15 +114,15 @@ test('a span carrying _llmobs without a cached event is scrubbed and tagged, not
 
 test('idempotent: a chunk processed twice ships each event once', async () => {
   const r = await rig({ samplingRules: [{ sample_rate: 0 }] })
-  const shipped: unknown[] = []
   let captured: any
   r.tracer.chain.addUserProcessor((spans) => { captured = { trace: (spans[0] as any).trace, spans: [...spans] }; return spans })
   await r.llmobs.trace({ kind: 'llm', name: 'once' }, () => {})
   await r.llmobs.flush()
-  const p = new LlmobsRescueProcessor((rec) => shipped.push(rec), () => {}, true)
+  const p = new LlmobsRescueProcessor()
   p.process({ trace: captured.trace, spans: captured.spans })
   p.process({ trace: captured.trace, spans: captured.spans })
-  assert.equal(shipped.length, 0, 'already tagged by the real rescue: never shipped again')
+  await r.llmobs.flush()
+  assert.equal(r.llmobs.stats().rescuedPredictedDrop, 1, 'already tagged by the real rescue: never shipped again')
   assert.equal(evpEvents(r.sink).length, 1)
   await r.close()
 })
