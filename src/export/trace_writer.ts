@@ -148,12 +148,39 @@ export class TraceWriter {
       this.settleOne(chunk, { reason: 'encoding_error', detail: result === 'overflow' ? 'chunk larger than the encoder cap' : 'internal encoder error' })
       return
     }
-    const end = body.length
-    if (!this.buffer(chunk, { riders: chunk.riders, spans: undefined, start, end, size: end - start })) body.truncate(start)
+    let end = body.length
+    const size = end - start
+    if (size > this.opts.payloadMaxBytes) {
+      body.truncate(start)
+      this.settleOne(chunk, { reason: 'too_large', detail: `chunk of ${size} bytes is over the ${this.opts.payloadMaxBytes}-byte payload limit` })
+      return
+    }
+    if (this.entries.length > 0 && this.pendingBytes + size > this.opts.payloadMaxBytes) {
+      // The payload cap holds for every payload, not only for one chunk: this chunk starts the
+      // next one. Rare (one chunk near the cap), so a copy is fine.
+      const bytes = Buffer.from(body.view(start, end))
+      body.truncate(start)
+      this.sendBuffered()
+      body = this.body ??= newBody(Math.min(this.lastPayloadBytes, this.opts.payloadMaxBytes))
+      const at = body.length
+      body.writeRaw(bytes)
+      end = body.length
+      if (!this.buffer(chunk, { riders: chunk.riders, spans: undefined, start: at, end, size })) body.truncate(at)
+      return
+    }
+    if (!this.buffer(chunk, { riders: chunk.riders, spans: undefined, start, end, size })) body.truncate(start)
   }
 
   private buffer (chunk: Chunk, entry: Entry): boolean {
     const size = entry.size
+    if (entry.json !== undefined || entry.spans !== undefined) {
+      // JSON and v0.5 payloads are assembled at send time: the same cap, applied before buffering.
+      if (size > this.opts.payloadMaxBytes) {
+        this.settleOne(chunk, { reason: 'too_large', detail: `chunk of about ${size} bytes is over the ${this.opts.payloadMaxBytes}-byte payload limit` })
+        return false
+      }
+      if (this.entries.length > 0 && this.pendingBytes + size > this.opts.payloadMaxBytes) this.sendBuffered()
+    }
     if (this.heldBytes + size > this.opts.bufferCapBytes) {
       this.settleOne(chunk, { reason: 'buffer_full', detail: `trace buffer cap of ${this.opts.bufferCapBytes} bytes reached` })
       return false

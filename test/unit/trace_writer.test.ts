@@ -161,10 +161,41 @@ test('payloads are split at the payload size limit before sending', () => withSi
   for (const c of chunks(6, 1000)) writer.append(c)
   await writer.flush()
   assert.ok(sink.requests.length >= 3, `${sink.requests.length} payloads`)
-  for (const r of sink.requests) assert.ok(r.body.length <= 2500 + 1100)
+  for (const r of sink.requests) assert.ok(r.body.length <= 2500, `payload of ${r.body.length} bytes over the 2500-byte cap`)
   assert.equal(fates.reduce((n, f) => n + f.chunkCount, 0), 6)
+  assert.equal((sink.requests.map((r) => decodeMsgpack(r.body) as unknown[])).flat().length, 6, 'every chunk sent once')
   http.close()
 }))
+
+test('a single chunk over the payload cap is not sent: its fate is too_large, with its riders', () => withSink(() => undefined, async (url, sink) => {
+  const { writer, fates, http } = makeWriter(url, { payloadMaxBytes: 4000 })
+  const [small, big] = [chunks(1, 100)[0], chunks(1, 5000)[0]]
+  writer.append(small)
+  writer.append(big)
+  await writer.flush()
+  assert.equal(sink.requests.length, 1)
+  assert.equal((decodeMsgpack(sink.requests[0].body) as unknown[]).length, 1, 'only the small chunk went out')
+  const failed = fates.filter((f) => !f.acknowledged)
+  assert.equal(failed.length, 1)
+  assert.equal(failed[0].acknowledged === false && failed[0].reason, 'too_large')
+  assert.deepEqual(failed[0].riders, big.riders)
+  http.close()
+}))
+
+for (const version of ['v0.5', 'json'] as const) {
+  test(`${version}: the payload cap holds too (chunks start a new payload, an oversized one is too_large)`, () => withSink(() => undefined, async (url, sink) => {
+    const { writer, fates, http } = makeWriter(url, { payloadMaxBytes: 2500, apiVersion: version === 'v0.5' ? 'v0.5' : 'v0.4' })
+    if (version === 'json') writer.useAgentless({ transport: new HttpTransport(parseAgentUrl(url) as AgentEndpoint), path: '/v1/input', headers: {} })
+    for (const c of chunks(5, 1000)) writer.append(c)
+    writer.append(chunks(1, 4000)[0])
+    await writer.flush()
+    assert.ok(sink.requests.length >= 2, `${sink.requests.length} payloads`)
+    for (const r of sink.requests) assert.ok(r.body.length <= 2500 + 200, `payload of ${r.body.length} bytes`)
+    assert.deepEqual(fates.filter((f) => !f.acknowledged).map((f) => !f.acknowledged && f.reason), ['too_large'])
+    assert.equal(fates.filter((f) => f.acknowledged).reduce((n, f) => n + f.chunkCount, 0), 5)
+    http.close()
+  }))
+}
 
 test('shutdown drains buffered chunks and later appends are refused with a fate', () => withSink(() => undefined, async (_url, sink) => {
   const { writer, fates, http } = makeWriter(sink.url)
