@@ -89,3 +89,34 @@ test('past the per-item deadline, items fail once with retries_exhausted; a 400 
     http.close()
   })
 })
+
+test('a 400 for a batch holding one bad item: halving isolates it, its batch-mates are delivered', () => withSink((req) => ({ status: req.body.toString().includes('666') ? 400 : 200 }), async (url) => {
+  const { w, delivered, failed, http } = writer(url)
+  for (let i = 0; i < 16; i++) w.enqueue(i === 5 ? 666 : i, String(i === 5 ? 666 : i))
+  await w.flush()
+  assert.deepEqual(failed, [[666, 'refused']])
+  assert.deepEqual(delivered.sort((a, b) => a - b), [0, 1, 2, 3, 4, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15])
+  http.close()
+}))
+
+test('a destination that refuses everything with 400 gets a bounded number of requests, and every item a fate', async () => {
+  let requests = 0
+  const sink = await startSink(() => { requests++; return { status: 400 } })
+  try {
+    const { w, delivered, failed, http } = writer(sink.url)
+    for (let i = 0; i < 1000; i++) w.enqueue(i, String(i))
+    await w.flush()
+    assert.equal(delivered.length, 0)
+    assert.equal(failed.length, 1000)
+    assert.ok(requests <= 127, `${requests} requests for one refused payload`)
+    http.close()
+  } finally { await sink.close() }
+})
+
+test('an item given to a writer already shut down fails as shutdown, not as a missing destination', () => withSink(() => undefined, async (url) => {
+  const { w, failed, http } = writer(url)
+  await w.shutdown(100)
+  w.enqueue(1, '1')
+  assert.deepEqual(failed, [[1, 'shutdown']])
+  http.close()
+}))
