@@ -126,7 +126,7 @@ export class LLMObs {
     if (!isSpanKind(opts.kind)) {
       const kind = opts.kind
       log.warnOnce('llmobs.trace.kind', () => `llmobs.trace(): invalid kind ${describeValue(kind)}; expected one of llm, embedding, retrieval, tool, task, workflow, agent. Traced as a plain APM span`)
-      return tracer.trace(typeof opts.name === 'string' ? opts.name : 'llmobs.unknown', fn)
+      return tracer.trace(typeof opts.name === 'string' && opts.name !== '' ? opts.name : (nameOf(fn) || 'llmobs.unknown'), fn)
     }
     const name = typeof opts.name === 'string' && opts.name !== '' ? opts.name : (nameOf(fn) || opts.kind)
     return tracer.trace(name, { type: 'llm', resource: opts.kind }, (span) => {
@@ -160,7 +160,8 @@ export class LLMObs {
     return function (this: unknown, ...args: A): R {
       return trace(opts, (span) => {
         if (record) annotate(span, { inputData: args.length === 1 ? args[0] : args })
-        const out = fn.apply(this, args)
+        // Reflect.apply: reading fn.apply would run a Proxy's get trap, which may throw.
+        const out = Reflect.apply(fn, this, args)
         if (record) {
           if (isThenable(out)) {
             try {

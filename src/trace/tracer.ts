@@ -361,18 +361,22 @@ const STRING_OPTIONS = ['resource', 'type', 'service'] as const
  */
 function readSpanOptions (options: unknown): ReadOptions {
   const o: ReadOptions = {}
-  if (options === null || options === undefined || (typeof options !== 'object' && typeof options !== 'function')) return o
+  if (options === null || options === undefined) return o
+  if (typeof options !== 'object' && typeof options !== 'function') {
+    warnOption(() => `span options must be an object, got ${describeValue(options)}`)
+    return o
+  }
   const source = options as Record<string, unknown>
   for (const key of STRING_OPTIONS) {
     const v = readOption(source, key)
     if (typeof v === 'string') o[key] = v
-    else if (v !== undefined) warnOption(key, () => `must be a string, got ${describeValue(v)}`)
+    else if (v !== undefined) warnOption(() => `span option ${key} must be a string, got ${describeValue(v)}`)
   }
   o.tags = readOption(source, 'tags')
   o.childOf = readOption(source, 'childOf')
   const start = readOption(source, 'startTime')
   if (typeof start === 'number' && Number.isFinite(start)) o.startTime = start
-  else if (start !== undefined) warnOption('startTime', () => `must be a finite number of epoch milliseconds, got ${describeValue(start)}`)
+  else if (start !== undefined) warnOption(() => `span option startTime must be a finite number of epoch milliseconds, got ${describeValue(start)}`)
   return o
 }
 
@@ -380,13 +384,13 @@ function readOption (source: Record<string, unknown>, key: string): unknown {
   try {
     return source[key]
   } catch (err) {
-    warnOption(key, () => `could not be read (${describeError(err)})`)
+    warnOption(() => `span option ${key} could not be read (${describeError(err)})`)
     return undefined
   }
 }
 
-function warnOption (key: string, why: () => string): void {
-  log.warnOnce('tracer.startSpan.options', () => `span option ${key} ${why()}; ignored (further bad options are ignored silently)`)
+function warnOption (what: () => string): void {
+  log.warnOnce('tracer.startSpan.options', () => `${what()}; ignored (further bad options are ignored silently)`)
 }
 
 /** Rules match on a root span; an extracted context injected without a local span has none. */
