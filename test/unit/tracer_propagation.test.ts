@@ -76,9 +76,12 @@ test('W3C only: other vendors survive a hop and _dd.parent_id is recorded on the
   await sink.close()
 })
 
-test('a context the Agent would drop starts a new trace: every span leaves with non-zero ids, and it is counted', async () => {
+test('a context the Agent would drop starts a new trace: every span leaves with non-zero ids, and it is counted', async (t) => {
   const sink = await startSink()
   const tracer = new Tracer({ url: sink.url, flushIntervalMs: 60_000, samplingRules: [{ sample_rate: 1 }] })
+  const other = new Tracer({ url: sink.url, flushIntervalMs: 60_000 })
+  // A failed assertion must not leave the sink holding the process open.
+  t.after(async () => { await tracer.shutdown(); await other.shutdown(); await sink.close() })
   const lowZero = tracer.extract({ traceparent: '00-00000000000000010000000000000000-00f067aa0ba902b7-01' })
   assert.equal(lowZero, null)
   const ddZero = tracer.extract({ 'x-datadog-trace-id': '0', 'x-datadog-parent-id': '5' })
@@ -102,9 +105,5 @@ test('a context the Agent would drop starts a new trace: every span leaves with 
   assert.equal(byName['from-good'].trace_id, 42n)
   assert.equal(byName['from-good'].parent_id, 0x00f067aa0ba902b7n)
   // A second tracer counts its own extractions.
-  const other = new Tracer({ url: sink.url, flushIntervalMs: 60_000 })
   assert.deepEqual(other.propagationStats(), { extracted: 0, invalid: 0 })
-  await tracer.shutdown()
-  await other.shutdown()
-  await sink.close()
 })
