@@ -5,6 +5,7 @@
 export { tracer } from './trace/global_tracer.js'
 export { Tracer } from './trace/tracer.js'
 export type { SpanOptions } from './trace/tracer.js'
+export type { PropagationStats } from './trace/propagation/propagator.js'
 export type { TracerOptions } from './config/tracer_config.js'
 export { Span } from './trace/span.js'
 export type { TagValue } from './trace/span.js'

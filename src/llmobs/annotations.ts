@@ -1,4 +1,4 @@
-import { log } from '../diag/logger.js'
+import { describeValue, log } from '../diag/logger.js'
 import { toJsonValue, type SanitizeStats } from './safe_json.js'
 import type { SpanKind } from './span_kinds.js'
 
@@ -138,9 +138,9 @@ export function normalizeMetrics (metrics: unknown): Record<string, number> {
     if (metrics !== undefined) warnShape('metrics', 'metrics must be an object of numbers')
     return out
   }
-  for (const [k, v] of Object.entries(metrics as Record<string, unknown>)) {
+  for (const [k, v] of entriesOf(metrics, 'metrics')) {
     if (typeof v !== 'number' || !Number.isFinite(v)) {
-      warnShape('metrics', `metric "${k}" is not a finite number; dropped`)
+      warnShape('metrics', `metric ${describeValue(k)} is not a finite number; dropped`)
       continue
     }
     out[METRIC_ALIASES[k] ?? toSnake(k)] = v
@@ -154,9 +154,9 @@ export function normalizeTags (tags: unknown): Record<string, string> {
     if (tags !== undefined) warnShape('tags', 'tags must be an object of key → value')
     return out
   }
-  for (const [k, v] of Object.entries(tags as Record<string, unknown>)) {
+  for (const [k, v] of entriesOf(tags, 'tags')) {
     if (v === undefined || v === null) continue
-    out[k] = typeof v === 'string' ? v : (typeof v === 'object' ? safeString(v) : String(v))
+    out[k] = typeof v === 'string' ? v : (typeof v === 'object' ? safeString(v) : primitiveString(v))
   }
   return out
 }
@@ -170,8 +170,27 @@ export function normalizeObject (data: unknown, what: string, limits: Annotation
   return toJsonValue(data, limits.maxDepth, stats) as Record<string, unknown>
 }
 
+/** Object.entries, each value read guarded: a key whose getter (or Proxy trap) throws is left out. */
+function entriesOf (obj: object, what: string): Array<[string, unknown]> {
+  let keys: string[]
+  try { keys = Object.keys(obj) } catch {
+    warnShape(what, `${what} could not be read`)
+    return []
+  }
+  const out: Array<[string, unknown]> = []
+  for (const k of keys) {
+    try { out.push([k, (obj as Record<string, unknown>)[k]]) } catch { warnShape(what, `${what} ${describeValue(k)} could not be read`) }
+  }
+  return out
+}
+
 function toSnake (k: string): string {
   return k.replace(/([a-z0-9])([A-Z])/g, '$1_$2').toLowerCase()
+}
+
+/** String() of a non-object; a function Proxy's traps may throw in it. */
+function primitiveString (v: unknown): string {
+  try { return String(v) } catch { return '[unserializable]' }
 }
 
 function safeString (v: object): string {

@@ -2,7 +2,7 @@ import { AsyncLocalStorage } from 'node:async_hooks'
 import { inspect } from 'node:util'
 import { DEFAULTS } from '../config/defaults.js'
 import { defaultMlApp, resolveLlmobsConfig, type LlmobsOptions } from '../config/llmobs_config.js'
-import { log } from '../diag/logger.js'
+import { describeError, describeValue, log } from '../diag/logger.js'
 import { DeliveryLedger, type LlmobsStats } from '../export/ledger.js'
 import { getTracer } from '../trace/global_tracer.js'
 import { hexToDecimal, randomId64, traceIdHigh } from '../trace/ids.js'
@@ -12,6 +12,7 @@ import type { TraceState } from '../trace/trace_state.js'
 import type { Tracer } from '../trace/tracer.js'
 import { normalizeIO, normalizeMetrics, normalizeObject, normalizeTags, type Annotation } from './annotations.js'
 import { chooseMode, isSafeIntakeUrl, type ExportMode } from './export_mode.js'
+import { isSpan, isThenable, nameOf, readAnnotation, readContextOptions, readTraceOptions } from './read_options.js'
 import { LlmobsCore, type EventProcessor, type Ledgers } from './llmobs_core.js'
 import { isModelKind, isSpanKind, type SpanKind } from './span_kinds.js'
 import { getState, setState, type LlmobsSpanState } from './span_state.js'
@@ -144,14 +145,21 @@ export class LLMObs {
     }
     this.autoEnable()
     const tracer = this.tracerOf()
-    const opts = (options !== null && typeof options === 'object' ? options : {}) as LlmobsTraceOptions
+    // A plain copy: user options may be Proxies or have getters that throw (or change) on each read.
+    const opts = readTraceOptions(options, 'llmobs.trace')
     if (!isSpanKind(opts.kind)) {
-      log.warnOnce('llmobs.trace.kind', `llmobs.trace(): invalid kind ${JSON.stringify(opts.kind)}; expected one of llm, embedding, retrieval, tool, task, workflow, agent. Traced as a plain APM span`)
-      return tracer.trace(typeof opts.name === 'string' ? opts.name : 'llmobs.unknown', fn)
+      const kind = opts.kind
+      log.warnOnce('llmobs.trace.kind', () => `llmobs.trace(): invalid kind ${describeValue(kind)}; expected one of llm, embedding, retrieval, tool, task, workflow, agent. Traced as a plain APM span`)
+      return tracer.trace(typeof opts.name === 'string' && opts.name !== '' ? opts.name : (nameOf(fn) || 'llmobs.unknown'), fn)
     }
-    const name = typeof opts.name === 'string' && opts.name !== '' ? opts.name : (fn.name !== '' ? fn.name : opts.kind)
+    const name = typeof opts.name === 'string' && opts.name !== '' ? opts.name : (nameOf(fn) || opts.kind)
     return tracer.trace(name, { type: 'llm', resource: opts.kind }, (span) => {
-      this.startLlmobsSpan(span, opts, name)
+      try {
+        this.startLlmobsSpan(span, opts, name)
+      } catch (err) {
+        // fn must run exactly once whatever happens here: the span stays a plain APM span.
+        log.internalError('llmobs.trace', err)
+      }
       return this.active.run(span, () => fn(span))
     })
   }
@@ -167,15 +175,25 @@ export class LLMObs {
     }
     const trace = this.trace.bind(this)
     const annotate = this.annotate.bind(this)
-    const opts = { ...options, name: options?.name ?? (fn.name !== '' ? fn.name : undefined) } as LlmobsTraceOptions
+    const opts = readTraceOptions(options, 'llmobs.wrap')
+    if (opts.name === undefined || opts.name === null) {
+      const fnName = nameOf(fn)
+      opts.name = fnName !== '' ? fnName : undefined
+    }
     const record = isSpanKind(opts.kind) && !isModelKind(opts.kind)
     return function (this: unknown, ...args: A): R {
       return trace(opts, (span) => {
         if (record) annotate(span, { inputData: args.length === 1 ? args[0] : args })
-        const out = fn.apply(this, args)
+        // Reflect.apply: reading fn.apply would run a Proxy's get trap, which may throw.
+        const out = Reflect.apply(fn, this, args)
         if (record) {
-          if (out !== null && typeof out === 'object' && typeof (out as { then?: unknown }).then === 'function') {
-            return (out as unknown as Promise<unknown>).then((v) => { annotate(span, { outputData: v }); return v }) as R
+          if (isThenable(out)) {
+            try {
+              return out.then((v) => { annotate(span, { outputData: v }); return v }) as R
+            } catch {
+              // then() threw: hand the value back untouched; the output stays unrecorded.
+              return out
+            }
           }
           annotate(span, { outputData: out })
         }
@@ -189,7 +207,7 @@ export class LLMObs {
     try {
       let span: Span | undefined
       let a: Annotation | undefined
-      if (spanOrAnnotation instanceof Span) { span = spanOrAnnotation; a = maybe } else if (maybe === undefined) { a = spanOrAnnotation as Annotation } else {
+      if (isSpan(spanOrAnnotation)) { span = spanOrAnnotation; a = maybe } else if (maybe === undefined) { a = spanOrAnnotation as Annotation } else {
         log.warnOnce('llmobs.annotate.span', 'llmobs.annotate(): the first argument is not a span; nothing annotated')
         return
       }
@@ -207,6 +225,7 @@ export class LLMObs {
         log.warnOnce('llmobs.annotate.arg', 'llmobs.annotate(): the annotation must be an object; nothing annotated')
         return
       }
+      a = readAnnotation(a)
       const stats = { replaced: 0 }
       // Sizes are measured on the normalised values: user objects may have throwing getters, or
       // hold their bulk where a key walk does not see it (Map, Set, toJSON).
@@ -245,20 +264,32 @@ export class LLMObs {
       log.warnOnce('llmobs.annotationContext.fn', 'llmobs.annotationContext() needs a function')
       return undefined as T
     }
-    const outer = this.annotations.getStore()
-    const merged: AnnotationContext = { tags: { ...outer?.tags, ...(options?.tags ?? {}) }, name: options?.name ?? outer?.name }
-    return this.annotations.run(merged, fn)
+    let merged: AnnotationContext | undefined
+    try {
+      const outer = this.annotations.getStore()
+      const o = readContextOptions(options)
+      merged = { tags: { ...outer?.tags, ...o.tags }, name: o.name ?? outer?.name }
+    } catch (err) {
+      log.internalError('llmobs.annotationContext', err)
+    }
+    return merged === undefined ? fn() : this.annotations.run(merged, fn)
   }
 
   /** The identity evaluations join on: `{ spanId, traceId }` of an LLMObs span (default: the active one). */
   exportSpan (span?: Span): ExportedSpan | undefined {
-    const target = span ?? this.active.getStore()
-    const st = target === undefined ? undefined : getState(target)
-    if (target === undefined || st === undefined) {
-      log.warnOnce('llmobs.exportSpan', 'llmobs.exportSpan(): not an LLM Observability span')
+    try {
+      const target = span === undefined || span === null ? this.active.getStore() : (isSpan(span) ? span : undefined)
+      const st = target === undefined ? undefined : getState(target)
+      if (target === undefined || st === undefined) {
+        log.warnOnce('llmobs.exportSpan', 'llmobs.exportSpan(): not an LLM Observability span')
+        return undefined
+      }
+      return { spanId: hexToDecimal(target.spanId), traceId: st.traceId }
+    } catch (err) {
+      // A Proxy around a span whose traps throw.
+      log.warnOnce('llmobs.exportSpan.unreadable', () => `llmobs.exportSpan(): the span could not be read (${describeError(err)})`)
       return undefined
     }
-    return { spanId: hexToDecimal(target.spanId), traceId: st.traceId }
   }
 
   submitEvaluation (exported: ExportedSpan | undefined, options: EvaluationOptions): void {

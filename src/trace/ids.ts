@@ -5,8 +5,7 @@ import { randomFillSync } from 'node:crypto'
  * bulk: one syscall per 512 ids instead of one per id.
  */
 const POOL_IDS = 512
-const pool = Buffer.allocUnsafe(POOL_IDS * 8)
-let offset = pool.length
+const ZERO_ID = '0000000000000000'
 
 // Buffer#toString('hex', a, b) dispatches on the encoding and validates ranges before calling the
 // native hexSlice; calling hexSlice directly (present on every Node Buffer) skips that on the
@@ -15,18 +14,29 @@ type HexSlice = (this: Buffer, start: number, end: number) => string
 const hexSlice: HexSlice = (Buffer.prototype as unknown as { hexSlice?: HexSlice }).hexSlice ??
   function (this: Buffer, start: number, end: number) { return this.toString('hex', start, end) }
 
-export function randomId64 (): string {
-  for (;;) {
-    if (offset >= pool.length) {
-      randomFillSync(pool)
-      offset = 0
+/**
+ * An id generator over `fill` (the random source; injectable so tests can hand it zeros). Zero
+ * means "no id" to the Agent, which drops a chunk whose trace id or a span whose span id is 0,
+ * so a zero draw is skipped and the next one taken.
+ */
+export function createIdSource (fill: (buf: Buffer) => void = randomFillSync): () => string {
+  const pool = Buffer.allocUnsafe(POOL_IDS * 8)
+  let offset = pool.length
+  return function nextId64 (): string {
+    for (;;) {
+      if (offset >= pool.length) {
+        fill(pool)
+        offset = 0
+      }
+      const id = hexSlice.call(pool, offset, offset + 8)
+      offset += 8
+      if (id !== ZERO_ID) return id
     }
-    const id = hexSlice.call(pool, offset, offset + 8)
-    offset += 8
-    // Zero means "no parent" on the wire; never hand it out.
-    if (id !== '0000000000000000') return id
   }
 }
+
+/** Span ids and the low half of new trace ids; never '0000000000000000'. */
+export const randomId64: () => string = createIdSource()
 
 /**
  * High half of a 128-bit trace id, Datadog style: 32-bit epoch seconds then 32 zero bits, so the

@@ -1,4 +1,4 @@
-import { log, describeError } from '../diag/logger.js'
+import { describeError, describeValue, log } from '../diag/logger.js'
 import { applyManualDecision } from '../sampling/manual.js'
 import { epochNsecOf, epochSecOf, monotonicFromEpochMs, monotonicNs } from './clock.js'
 import { SpanContext } from './span_context.js'
@@ -70,29 +70,19 @@ export class Span implements SpanData {
       log.warnOnce('span.setTag.key', 'span.setTag() needs a non-empty string key; ignored')
       return this
     }
-    switch (key) {
-      case 'service.name': if (typeof value === 'string' && value !== '') this.service = value; return this
-      case 'resource.name': if (typeof value === 'string' && value !== '') this.resource = value; return this
-      case 'span.type': if (typeof value === 'string') this.type = value; return this
-      case 'manual.keep': if (value !== false) this.keep(); return this
-      case 'manual.drop': if (value !== false) this.drop(); return this
-      case 'error':
-        if (value instanceof Error) this.setError(value)
-        else if (value === true || value === 1) this.error = 1
-        else if (value === false || value === 0) this.error = 0
-        return this
+    try {
+      this.applyTag(key, value)
+    } catch (err) {
+      // A hostile value (a Proxy whose traps throw, say): the tag is lost, the span is not.
+      log.warnOnce('span.setTag.value', () => `span.setTag(${describeValue(key)}) could not use its value (${describeError(err)}); ignored`)
     }
-    this.writeTag(key, value)
     return this
   }
 
   addTags (tags: Record<string, TagValue>): this {
     if (this.refuseAfterFinish('addTags')) return this
-    if (tags === null || typeof tags !== 'object') {
-      log.warnOnce('span.addTags.arg', 'span.addTags() needs an object; ignored')
-      return this
-    }
-    for (const key of Object.keys(tags)) this.setTag(key, tags[key])
+    const entries = readTags(tags, 'span.addTags')
+    if (entries !== undefined) for (const [k, v] of entries) this.setTag(k, v)
     return this
   }
 
@@ -122,15 +112,21 @@ export class Span implements SpanData {
     this.metaStruct[key] = value
   }
 
+  /** Records `err` on the span. Never throws, whatever was thrown (Proxies, throwing getters). */
   setError (err: unknown): this {
     if (this.refuseAfterFinish('setError')) return this
     this.error = 1
-    if (err instanceof Error) {
-      this.meta['error.message'] = String(err.message)
-      this.meta['error.type'] = err.name !== 'Error' ? err.name : (err.constructor?.name ?? 'Error')
-      if (typeof err.stack === 'string') this.meta['error.stack'] = err.stack
+    let isError = false
+    try { isError = err instanceof Error } catch { /* a Proxy's getPrototypeOf trap threw */ }
+    if (isError) {
+      const e = err as Error
+      this.meta['error.message'] = textOf(() => e.message)
+      const name = textOf(() => e.name)
+      this.meta['error.type'] = name !== 'Error' && name !== '' ? name : (textOf(() => e.constructor?.name) || 'Error')
+      const stack = textOf(() => typeof e.stack === 'string' ? e.stack : '')
+      if (stack !== '') this.meta['error.stack'] = stack
     } else if (err !== undefined && err !== null) {
-      this.meta['error.message'] = describeError(err)
+      this.meta['error.message'] = textOf(() => err)
       this.meta['error.type'] = typeof err
     }
     return this
@@ -151,7 +147,7 @@ export class Span implements SpanData {
   /** Ends the span; `endTime` in epoch milliseconds. Finishing twice warns and does nothing. */
   finish (endTime?: number): void {
     if (this.finished) {
-      log.warnOnce('span.finish.twice', `span "${this.name}" finished more than once; later calls ignored`)
+      log.warnOnce('span.finish.twice', () => `span ${describeValue(this.name)} finished more than once; later calls ignored`)
       return
     }
     this.finished = true
@@ -166,6 +162,22 @@ export class Span implements SpanData {
     }
   }
 
+  private applyTag (key: string, value: TagValue): void {
+    switch (key) {
+      case 'service.name': if (typeof value === 'string' && value !== '') this.service = value; return
+      case 'resource.name': if (typeof value === 'string' && value !== '') this.resource = value; return
+      case 'span.type': if (typeof value === 'string') this.type = value; return
+      case 'manual.keep': if (value !== false) this.keep(); return
+      case 'manual.drop': if (value !== false) this.drop(); return
+      case 'error':
+        if (value instanceof Error) this.setError(value)
+        else if (value === true || value === 1) this.error = 1
+        else if (value === false || value === 0) this.error = 0
+        return
+    }
+    this.writeTag(key, value)
+  }
+
   private writeTag (key: string, value: TagValue): void {
     switch (typeof value) {
       case 'string': this.meta[key] = value; return
@@ -178,10 +190,10 @@ export class Span implements SpanData {
       case 'undefined': return
       case 'object':
         if (value === null) return
-        this.meta[key] = stringifyTag(value)
+        this.meta[key] = stringifyTag(key, value)
         return
       default:
-        log.warnOnce('span.setTag.type', `span.setTag("${key}") got a ${typeof value}; ignored`)
+        log.warnOnce('span.setTag.type', () => `span.setTag(${describeValue(key)}) got a ${typeof value}; ignored`)
     }
   }
 
@@ -192,10 +204,47 @@ export class Span implements SpanData {
   }
 }
 
-function stringifyTag (value: object): string {
+/**
+ * The own enumerable entries of a user's tags object, each read guarded: keys that cannot be read
+ * (throwing getters, Proxy traps) are left out with one warning, so a span is never half-built.
+ * Undefined (with a warning) when `tags` is not an object. `where` names the API for the warning.
+ */
+export function readTags (tags: unknown, where: string): Array<[string, TagValue]> | undefined {
+  if (tags === null || typeof tags !== 'object') {
+    log.warnOnce(`${where}.arg`, `${where}() needs an object of tags; ignored`)
+    return undefined
+  }
+  let keys: string[]
+  try {
+    keys = Object.keys(tags)
+  } catch (err) {
+    log.warnOnce(`${where}.unreadable`, () => `${where}(): the tags object could not be read (${describeError(err)}); no tags set`)
+    return undefined
+  }
+  const out: Array<[string, TagValue]> = []
+  for (const key of keys) {
+    try {
+      out.push([key, (tags as Record<string, TagValue>)[key]])
+    } catch (err) {
+      log.warnOnce(`${where}.unreadable`, () => `${where}(): tag ${describeValue(key)} could not be read (${describeError(err)}); left out`)
+    }
+  }
+  return out
+}
+
+/** String(...) of a user value that may throw or not be a string; a safe description then. */
+function textOf (read: () => unknown): string {
+  let v: unknown
+  try { v = read() } catch (err) { return `[unreadable: ${describeError(err)}]` }
+  if (typeof v === 'string') return v
+  try { return String(v) } catch { return describeValue(v) }
+}
+
+function stringifyTag (key: string, value: object): string {
   try {
     return JSON.stringify(value, (_k, v: unknown) => typeof v === 'bigint' ? v.toString() : v) ?? String(value)
-  } catch {
+  } catch (err) {
+    log.warnOnce('span.setTag.unserializable', () => `span.setTag(${describeValue(key)}): the value could not be serialised (${describeError(err)}); sent as "[unserializable]"`)
     return '[unserializable]'
   }
 }

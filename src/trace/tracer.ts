@@ -1,6 +1,6 @@
 import { DEFAULTS } from '../config/defaults.js'
 import { resolveTracerConfig, type TracerConfig, type TracerOptions } from '../config/tracer_config.js'
-import { log } from '../diag/logger.js'
+import { describeError, describeValue, log } from '../diag/logger.js'
 import { registerExitFlush, registerSigtermFlush } from '../diag/exit_flush.js'
 import { TraceWriter } from '../export/trace_writer.js'
 import { SpanAggregator } from '../pipeline/aggregator.js'
@@ -13,8 +13,8 @@ import { RetryingTransport } from '../transport/retrying_transport.js'
 import { epochSecOf, monotonicFromEpochMs, monotonicNs } from './clock.js'
 import { spanStorage } from './context_storage.js'
 import { randomId64, traceIdHigh } from './ids.js'
-import { extract as extractHeaders, inject as injectHeaders } from './propagation/propagator.js'
-import { Span, type SpanSink, type TagValue } from './span.js'
+import { extract as extractHeaders, inject as injectHeaders, newPropagationStats, type PropagationStats } from './propagation/propagator.js'
+import { readTags, Span, type SpanSink, type TagValue } from './span.js'
 import { SpanContext } from './span_context.js'
 import { ZERO_ID, type SpanData } from './span_data.js'
 import { newTraceState, type Chunk, type TraceState } from './trace_state.js'
@@ -121,56 +121,83 @@ export class Tracer implements SpanSink {
         throw err
       }
       if (isThenable(result)) {
-        return result.then((value) => {
-          span.finish()
-          return value
-        }, (err: unknown) => {
-          span.setError(err)
-          span.finish()
-          throw err
-        }) as T
+        try {
+          return result.then((value) => {
+            span.finish()
+            return value
+          }, (err: unknown) => {
+            span.setError(err)
+            span.finish()
+            throw err
+          }) as T
+        } catch {
+          // A thenable whose then() throws: the caller gets its value back as without tracing.
+          if (!span.isFinished) span.finish()
+          return result
+        }
       }
       span.finish()
       return result
     })
   }
 
-  /** Starts a span (not activated); finish it yourself. */
+  /**
+   * Starts a span (not activated); finish it yourself. Never throws: options that cannot be
+   * read (throwing getters, Proxies) or have the wrong type are ignored with one warning.
+   */
   startSpan (name: string, options: SpanOptions = {}): Span {
     if (typeof name !== 'string' || name === '') {
       log.warnOnce('tracer.startSpan.name', 'span name must be a non-empty string; using "unnamed"')
       name = 'unnamed'
     }
-    if (options === null || typeof options !== 'object') options = {}
-    const parent = this.resolveParent(options.childOf)
-    const startMono = typeof options.startTime === 'number' && Number.isFinite(options.startTime)
-      ? monotonicFromEpochMs(options.startTime)
-      : monotonicNs()
-    let trace: TraceState
-    let parentId: string
-    if (parent === undefined) {
-      trace = newTraceState(traceIdHigh(epochSecOf(startMono)), randomId64())
-      parentId = ZERO_ID
-    } else {
-      trace = parent.trace
-      parentId = parent.spanId
+    // Everything user-supplied is read before the Span exists: its constructor opens the trace,
+    // so a throw after it would leave the trace open forever.
+    const o = readSpanOptions(options)
+    const tags = o.tags === undefined ? undefined : readTags(o.tags, 'tracer.startSpan')
+    let span: Span | undefined
+    try {
+      const parent = this.resolveParent(o.childOf)
+      const startMono = o.startTime !== undefined ? monotonicFromEpochMs(o.startTime) : monotonicNs()
+      let trace: TraceState
+      let parentId: string
+      if (parent === undefined) {
+        trace = newTraceState(traceIdHigh(epochSecOf(startMono)), randomId64())
+        parentId = ZERO_ID
+      } else {
+        trace = parent.trace
+        parentId = parent.spanId
+      }
+      span = new Span(this, trace, randomId64(), parentId, name,
+        o.service ?? this.config.service, o.resource ?? name, o.type ?? '', startMono)
+      if (trace.localRoot === undefined) {
+        trace.localRoot = span
+        if (trace.rootMeta !== undefined) Object.assign(span.meta, trace.rootMeta)
+      }
+      if (this.config.env !== undefined) span.meta.env = this.config.env
+      if (this.config.version !== undefined) span.meta.version = this.config.version
+      if (tags !== undefined) for (const [k, v] of tags) span.setTag(k, v)
+      return span
+    } catch (err) {
+      log.internalError('tracer.startSpan', err)
+      // A constructed span is consistent (its trace counts it open until it finishes): return it.
+      return span ?? new Span(this, newTraceState(traceIdHigh(epochSecOf(monotonicNs())), randomId64()), randomId64(), ZERO_ID, name, this.config.service, name, '', undefined)
     }
-    const span = new Span(this, trace, randomId64(), parentId, name,
-      options.service ?? this.config.service, options.resource ?? name, options.type ?? '', startMono)
-    if (trace.localRoot === undefined) {
-      trace.localRoot = span
-      if (trace.rootMeta !== undefined) Object.assign(span.meta, trace.rootMeta)
-    }
-    if (this.config.env !== undefined) span.meta.env = this.config.env
-    if (this.config.version !== undefined) span.meta.version = this.config.version
-    if (options.tags !== undefined) span.addTags(options.tags)
-    return span
   }
 
-  private resolveParent (childOf: Span | SpanContext | null | undefined): { trace: TraceState, spanId: string } | undefined {
+  private resolveParent (childOf: unknown): { trace: TraceState, spanId: string } | undefined {
     if (childOf === null) return undefined
-    if (childOf instanceof Span || childOf instanceof SpanContext) return childOf
-    if (childOf !== undefined) log.warnOnce('tracer.childOf', 'childOf must be a span or a span context; using the active span')
+    if (childOf === undefined) return spanStorage.getStore()
+    try {
+      if (childOf instanceof Span || childOf instanceof SpanContext) {
+        // Read once: a Proxy around a span may answer differently (or throw) on each access.
+        const trace = childOf.trace
+        const spanId = childOf.spanId
+        if (typeof trace === 'object' && trace !== null && typeof spanId === 'string') return { trace, spanId }
+      }
+    } catch {
+      // A Proxy trap threw: not a usable parent, warned below.
+    }
+    log.warnOnce('tracer.childOf', 'childOf must be a span or a span context; using the active span')
     return spanStorage.getStore()
   }
 
@@ -209,10 +236,20 @@ export class Tracer implements SpanSink {
     }
   }
 
-  /** Reads propagation headers; the result can be used as `childOf`. Null when absent or invalid. */
+  private readonly propagation: PropagationStats = newPropagationStats()
+
+  /** What `extract()` saw so far: contexts used, and headers rejected as invalid (see PropagationStats). */
+  propagationStats (): PropagationStats {
+    return { ...this.propagation }
+  }
+
+  /**
+   * Reads propagation headers; the result can be used as `childOf`. Null when absent or invalid
+   * (an invalid one warns once and counts in `propagationStats().invalid`): a new trace starts.
+   */
   extract (carrier: unknown): SpanContext | null {
     try {
-      const ex = extractHeaders(carrier)
+      const ex = extractHeaders(carrier, { stats: this.propagation })
       if (ex === undefined) return null
       const trace = newTraceState(ex.traceIdHigh, ex.traceIdLow)
       trace.samplingPriority = ex.samplingPriority
@@ -356,8 +393,59 @@ export interface TracerStats {
   openTracesEvicted: number
 }
 
+/** Never throws: a value whose `then` getter throws is simply not a thenable. */
 function isThenable (v: unknown): v is PromiseLike<unknown> {
-  return v !== null && (typeof v === 'object' || typeof v === 'function') && typeof (v as { then?: unknown }).then === 'function'
+  if (v === null || (typeof v !== 'object' && typeof v !== 'function')) return false
+  try { return typeof (v as { then?: unknown }).then === 'function' } catch { return false }
+}
+
+interface ReadOptions {
+  resource?: string
+  type?: string
+  service?: string
+  tags?: unknown
+  childOf?: unknown
+  startTime?: number
+}
+
+const STRING_OPTIONS = ['resource', 'type', 'service'] as const
+
+/**
+ * Copies the span options into plain locals, each read guarded; one that throws or has the
+ * wrong type is left out with one warning. `childOf` is kept as given (`null` means "new trace").
+ */
+function readSpanOptions (options: unknown): ReadOptions {
+  const o: ReadOptions = {}
+  if (options === null || options === undefined) return o
+  if (typeof options !== 'object' && typeof options !== 'function') {
+    warnOption(() => `span options must be an object, got ${describeValue(options)}`)
+    return o
+  }
+  const source = options as Record<string, unknown>
+  for (const key of STRING_OPTIONS) {
+    const v = readOption(source, key)
+    if (typeof v === 'string') o[key] = v
+    else if (v !== undefined) warnOption(() => `span option ${key} must be a string, got ${describeValue(v)}`)
+  }
+  o.tags = readOption(source, 'tags')
+  o.childOf = readOption(source, 'childOf')
+  const start = readOption(source, 'startTime')
+  if (typeof start === 'number' && Number.isFinite(start)) o.startTime = start
+  else if (start !== undefined) warnOption(() => `span option startTime must be a finite number of epoch milliseconds, got ${describeValue(start)}`)
+  return o
+}
+
+function readOption (source: Record<string, unknown>, key: string): unknown {
+  try {
+    return source[key]
+  } catch (err) {
+    warnOption(() => `span option ${key} could not be read (${describeError(err)})`)
+    return undefined
+  }
+}
+
+function warnOption (what: () => string): void {
+  log.warnOnce('tracer.startSpan.options', () => `${what()}; ignored (further bad options are ignored silently)`)
 }
 
 /** Rules match on a root span; an extracted context injected without a local span has none. */

@@ -244,6 +244,19 @@ const CASES: Case[] = [
     run: (o, _t, n) => { const r = o.trace({ kind: 'chatbot' as never, name: n }, () => 'result'); assert.equal(r, 'result') },
   },
   {
+    name: 'hostile kinds (circular, BigInt, throwing toJSON, a Proxy throwing on every trap, 3 MB): fn runs once, value returned',
+    warns: /invalid kind/,
+    events: 0,
+    run: (o, _t, n) => {
+      const trapAll = new Proxy({}, new Proxy({}, { get: () => () => { throw new Error('trap') } }))
+      let calls = 0
+      for (const kind of [circular(), 2n ** 70n, { toJSON () { throw new Error('no') } }, trapAll, 'k'.repeat(3 * MB)]) {
+        assert.equal(o.trace({ kind: kind as never, name: n }, () => { calls++; return 'result' }), 'result')
+      }
+      assert.equal(calls, 5)
+    },
+  },
+  {
     name: 'options null / not an object',
     warns: /invalid kind/,
     events: 0,
@@ -415,6 +428,7 @@ async function runCase (c: Case, index: number, path: 'evp' | 'meta_struct'): Pr
     assert.deepEqual(s.dropped, {}, where)
     const seen = new Set<string>()
     for (const l of lines) {
+      assert.ok(l.length <= 512, `${where}: a warning of ${l.length} characters: ${l.slice(0, 200)}`)
       assert.ok(!seen.has(l), `${where}: warned twice: ${l}`)
       seen.add(l)
     }

@@ -75,3 +75,35 @@ test('W3C only: other vendors survive a hop and _dd.parent_id is recorded on the
   await tracer.shutdown()
   await sink.close()
 })
+
+test('a context the Agent would drop starts a new trace: every span leaves with non-zero ids, and it is counted', async (t) => {
+  const sink = await startSink()
+  const tracer = new Tracer({ url: sink.url, flushIntervalMs: 60_000, samplingRules: [{ sample_rate: 1 }] })
+  const other = new Tracer({ url: sink.url, flushIntervalMs: 60_000 })
+  // A failed assertion must not leave the sink holding the process open.
+  t.after(async () => { await tracer.shutdown(); await other.shutdown(); await sink.close() })
+  const lowZero = tracer.extract({ traceparent: '00-00000000000000010000000000000000-00f067aa0ba902b7-01' })
+  assert.equal(lowZero, null)
+  const ddZero = tracer.extract({ 'x-datadog-trace-id': '0', 'x-datadog-parent-id': '5' })
+  assert.equal(ddZero, null)
+  const good = tracer.extract({ traceparent: '00-0000000000000000000000000000002a-00f067aa0ba902b7-01' })
+  assert.ok(good !== null)
+  assert.deepEqual(tracer.propagationStats(), { extracted: 1, invalid: 2 })
+  tracer.trace('from-low-zero', { childOf: lowZero }, () => { tracer.trace('child', () => {}) })
+  tracer.trace('from-dd-zero', { childOf: ddZero }, () => {})
+  tracer.trace('from-good', { childOf: good }, () => {})
+  await tracer.flush()
+  const spans = v04Chunks(sink).flat()
+  assert.equal(spans.length, 4)
+  for (const s of spans) {
+    assert.notEqual(s.trace_id, 0n, `${String(s.name)}: trace id`)
+    assert.notEqual(s.span_id, 0n, `${String(s.name)}: span id`)
+  }
+  const byName = Object.fromEntries(spans.map((s) => [s.name, s]))
+  assert.equal(byName['from-low-zero'].parent_id, 0n, 'a new trace: a root')
+  assert.equal(byName.child.trace_id, byName['from-low-zero'].trace_id)
+  assert.equal(byName['from-good'].trace_id, 42n)
+  assert.equal(byName['from-good'].parent_id, 0x00f067aa0ba902b7n)
+  // A second tracer counts its own extractions.
+  assert.deepEqual(other.propagationStats(), { extracted: 0, invalid: 0 })
+})

@@ -1,8 +1,8 @@
-import { log } from '../../diag/logger.js'
+import { describeValue, log } from '../../diag/logger.js'
 import { decimalToHex, hexToDecimal } from '../ids.js'
 import { readHeader, readHeaderList, writeHeader } from './carrier.js'
-import { PROPAGATION_ERROR, TAG_PREFIX, TID_TAG, ZERO_HIGH } from './extracted.js'
-import type { ExtractedContext, InjectSource } from './extracted.js'
+import { ignoreRejected, PROPAGATION_ERROR, TAG_PREFIX, TID_TAG, ZERO_HIGH } from './extracted.js'
+import type { ExtractedContext, InjectSource, RejectContext } from './extracted.js'
 
 /**
  * Datadog headers: `x-datadog-trace-id` (low 64 bits, decimal), `x-datadog-parent-id` (decimal),
@@ -66,7 +66,7 @@ export function encodeTags (
     // Empty values cannot be encoded (the grammar forbids them); dd-trace-js skips them too.
     if (typeof value !== 'string' || value === '') continue
     if (!TAG_KEY.test(key) || !TAG_VALUE.test(value)) {
-      log.warnOnce('propagation:encode-tags', `trace tag ${JSON.stringify(key)} cannot be encoded in ${TAGS_HEADER}; no trace tags propagated there`)
+      log.warnOnce('propagation:encode-tags', () => `trace tag ${describeValue(key)} cannot be encoded in ${TAGS_HEADER}; no trace tags propagated there`)
       meta[PROPAGATION_ERROR] = 'encoding_error'
       return ''
     }
@@ -85,19 +85,23 @@ export function encodeTags (
   return out
 }
 
-/** Reads the Datadog headers; undefined when the trace id or parent id is missing or invalid. */
-export function extractDatadog (carrier: unknown, maxTagsLength = DEFAULT_TAGS_MAX_LENGTH): ExtractedContext | undefined {
+/**
+ * Reads the Datadog headers; undefined when there are none, or when the trace id or parent id
+ * is missing or invalid (then `reject` is told). Trace id 0 is invalid: the Agent drops such a
+ * chunk. Parent id 0 is not: it makes our first span a root inside the upstream trace.
+ */
+export function extractDatadog (carrier: unknown, maxTagsLength = DEFAULT_TAGS_MAX_LENGTH, reject: RejectContext = ignoreRejected): ExtractedContext | undefined {
   const rawTraceId = readHeader(carrier, TRACE_ID_HEADER)
   if (rawTraceId === undefined) return undefined
   const traceIdLow = decimalToHex(rawTraceId.trim())
   if (traceIdLow === undefined || traceIdLow === ZERO_HIGH) {
-    log.debug(() => `ignoring ${TRACE_ID_HEADER}: ${JSON.stringify(rawTraceId)} is not a non-zero uint64`)
+    reject(TRACE_ID_HEADER, rawTraceId, traceIdLow === undefined ? 'is not a decimal uint64' : 'is zero')
     return undefined
   }
   const rawParentId = readHeader(carrier, PARENT_ID_HEADER)
   const parentId = rawParentId === undefined ? undefined : decimalToHex(rawParentId.trim())
   if (parentId === undefined) {
-    log.debug(() => `ignoring Datadog headers: ${PARENT_ID_HEADER} ${JSON.stringify(rawParentId)} is not a uint64`)
+    reject(PARENT_ID_HEADER, rawParentId ?? '', rawParentId === undefined ? 'is missing' : 'is not a decimal uint64')
     return undefined
   }
 
@@ -113,7 +117,7 @@ export function extractDatadog (carrier: unknown, maxTagsLength = DEFAULT_TAGS_M
       log.debug(() => `ignoring ${TAGS_HEADER}: ${header.length} characters, over the ${maxTagsLength} limit`)
       ctx.propagationError = 'extract_max_size'
     } else if (!decodeTags(header, ctx)) {
-      log.debug(() => `ignoring malformed ${TAGS_HEADER}: ${JSON.stringify(header)}`)
+      log.debug(() => `ignoring malformed ${TAGS_HEADER}: ${describeValue(header)}`)
       ctx.tags = {}
       ctx.traceIdHigh = ZERO_HIGH
       ctx.propagationError = 'decoding_error'
@@ -142,7 +146,7 @@ function decodeTags (header: string, ctx: ExtractedContext): boolean {
     if (!TAG_KEY.test(key) || !TAG_VALUE.test(value)) return false
     if (key === TID_TAG) {
       if (HEX16.test(value)) ctx.traceIdHigh = value.toLowerCase()
-      else log.debug(() => `ignoring invalid ${TID_TAG}: ${JSON.stringify(value)}`)
+      else log.debug(() => `ignoring invalid ${TID_TAG}: ${describeValue(value)}`)
     } else if (key.startsWith(TAG_PREFIX)) {
       ctx.tags[key] = value
     }

@@ -38,6 +38,14 @@ export interface ExtractedContext {
   propagationError?: string
 }
 
+/**
+ * Told about a trace-context header that was present but unusable (malformed, out of range, or
+ * an id the Agent would drop): `header` is its name, `value` the raw value, `why` the reason.
+ */
+export type RejectContext = (header: string, value: string, why: string) => void
+
+export const ignoreRejected: RejectContext = () => {}
+
 /** What inject needs to write both header styles for one outgoing call. */
 export interface InjectSource {
   trace: TraceState

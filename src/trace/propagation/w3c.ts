@@ -1,7 +1,7 @@
 import { log } from '../../diag/logger.js'
 import { readHeaderList, readHeaderUnique, writeHeader } from './carrier.js'
-import { DM_TAG, TAG_PREFIX, TID_TAG, ZERO_HIGH } from './extracted.js'
-import type { ExtractedContext, InjectSource } from './extracted.js'
+import { DM_TAG, ignoreRejected, TAG_PREFIX, TID_TAG, ZERO_HIGH } from './extracted.js'
+import type { ExtractedContext, InjectSource, RejectContext } from './extracted.js'
 import { joinTracestate, parseTracestate } from './tracestate.js'
 
 /**
@@ -82,22 +82,26 @@ function appendIfFits (out: string, entry: string): string {
 }
 
 /**
- * Reads traceparent (and tracestate); undefined when traceparent is absent or invalid:
- * version `ff`, a version-00 header with extra fields, wrong lengths, non-hex, all-zero ids.
+ * Reads traceparent (and tracestate); undefined when traceparent is absent or invalid (then
+ * `reject` is told): version `ff`, a version-00 header with extra fields, wrong lengths,
+ * non-hex, an all-zero span id, or a trace id whose low 64 bits are zero. W3C only forbids the
+ * all-zero trace id, but the Datadog Agent reads the low half alone and drops a chunk whose
+ * trace id is 0 while answering 200: accepting one would lose the whole trace silently.
  */
-export function extractW3c (carrier: unknown): ExtractedContext | undefined {
+export function extractW3c (carrier: unknown, reject: RejectContext = ignoreRejected): ExtractedContext | undefined {
   const header = readHeaderUnique(carrier, TRACEPARENT_HEADER)
   if (header === undefined) return undefined
   const m = TRACEPARENT.exec(header.trim())
   if (m === null) {
-    log.debug(() => `ignoring malformed traceparent ${JSON.stringify(header)}`)
+    reject(TRACEPARENT_HEADER, header, 'is malformed')
     return undefined
   }
   const version = m[1].toLowerCase()
   const traceId = m[2].toLowerCase()
   const spanId = m[3].toLowerCase()
-  if (version === 'ff' || (version === '00' && m[5] !== undefined) || ALL_ZEROS.test(traceId) || ALL_ZEROS.test(spanId)) {
-    log.debug(() => `ignoring invalid traceparent ${JSON.stringify(header)}`)
+  const why = invalidReason(version, traceId, spanId, m[5] !== undefined)
+  if (why !== undefined) {
+    reject(TRACEPARENT_HEADER, header, why)
     return undefined
   }
   const ctx: ExtractedContext = {
@@ -114,6 +118,15 @@ export function extractW3c (carrier: unknown): ExtractedContext | undefined {
     if (parsed.dd !== undefined) decodeDdMember(parsed.dd, ctx)
   }
   return ctx
+}
+
+function invalidReason (version: string, traceId: string, spanId: string, extraFields: boolean): string | undefined {
+  if (version === 'ff') return 'has the invalid version ff'
+  if (version === '00' && extraFields) return 'has fields after the flags (not allowed in version 00)'
+  // An all-zero trace id has a zero low half too: one check covers both.
+  if (ALL_ZEROS.test(traceId.slice(16))) return 'has a trace id whose low 64 bits are zero (the Datadog Agent drops such traces)'
+  if (ALL_ZEROS.test(spanId)) return 'has an all-zero parent id'
+  return undefined
 }
 
 /**
@@ -140,7 +153,8 @@ function decodeDdMember (value: string, ctx: ExtractedContext): void {
         ctx.origin = v.replaceAll('~', '=')
         break
       case 'p':
-        if (HEX16.test(v)) ctx.w3cParentId = v.toLowerCase()
+        // All zeros names no span: leaving it out keeps a meaningless `_dd.parent_id` off the root.
+        if (HEX16.test(v) && !ALL_ZEROS.test(v)) ctx.w3cParentId = v.toLowerCase()
         break
       case 't.dm':
         // The mechanism as dd-trace-js normalises it: always `-<digits>`.
