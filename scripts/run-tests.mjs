@@ -27,7 +27,9 @@ if (files.length === 0) {
 
 let passed = 0
 let failed = 0
-const stream = run({ files, concurrency: 2, timeout: 2 * 60_000 })
+// Per file, a guard against a hang only: it must stay above every test's own timeout (the fuzz
+// and soak suites allow ~3 min) and leave room for a machine shared with other work.
+const stream = run({ files, concurrency: 2, timeout: 10 * 60_000 })
 stream.on('test:pass', (e) => { if (e.details?.type !== 'suite') passed++ })
 stream.on('test:fail', (e) => { if (e.details?.type !== 'suite') failed++ })
 stream.compose(spec).pipe(process.stdout)

@@ -6,7 +6,7 @@ import { Packr } from 'msgpackr'
 import { startAgent } from '../../src/agent/start_agent.js'
 import { Tracer } from '../../src/trace/tracer.js'
 import {
-  counters, expected, getJson, llmobsDoc, postEvp, putTraces, request, spanData, spanEvent, v04Body,
+  counters, expected, getJson, llmobsDoc, postEvp, putTraces, request, spanData, spanEvent, v04Body, waitFor,
 } from '../helpers/agent_client.js'
 
 const packr = new Packr({ useRecords: false, variableMapSize: true })
@@ -164,10 +164,10 @@ test('faults: delay then serve, 429 with Retry-After, connection reset, clear; n
   const agent = await startAgent({ port: 0, db: ':memory:' })
   const setFault = async (spec: unknown): Promise<number> => (await request(agent.url, '/api/faults', { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify(spec) })).status
   try {
+    // A delay-only fault then serves the request normally (the holding itself: next test).
     assert.equal(await setFault({ path: '/evp_proxy/', delayMs: 300 }), 200)
-    const t0 = Date.now()
     assert.equal((await postEvp(agent.url, [spanEvent('slow', '1')])).status, 202)
-    assert.ok(Date.now() - t0 >= 290, 'delayed')
+    assert.deepEqual((await getJson<{ spans: Array<{ trace_id: string }> }>(agent.url, '/api/spans')).spans.map((s) => s.trace_id), ['slow'])
 
     assert.equal(await setFault({ path: '/v0.4/', status: 429, retryAfter: 2 }), 200)
     const limited = await putTraces(agent.url, validBody())
@@ -193,6 +193,27 @@ test('faults: delay then serve, 429 with Retry-After, connection reset, clear; n
   } finally {
     await agent.close()
   }
+})
+
+test('a delay fault holds the request: unanswered and nothing stored while it runs, the query API still served', async () => {
+  const agent = await startAgent({ port: 0, db: ':memory:' })
+  let answered = false
+  let held: Promise<unknown> | undefined
+  try {
+    // Far longer than the test: the request is certainly still held when we look.
+    const set = await request(agent.url, '/api/faults', { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify({ path: '/evp_proxy/', delayMs: 60_000 }) })
+    assert.equal(set.status, 200)
+    held = postEvp(agent.url, [spanEvent('held', '1')]).then(() => { answered = true }, () => {})
+    await waitFor(async () => (await counters(agent.url)).faults_injected === 1, 30_000, 'the fault to take the request')
+    assert.equal(answered, false)
+    assert.deepEqual((await getJson<{ spans: unknown[] }>(agent.url, '/api/spans')).spans, [])
+    assert.deepEqual(await counters(agent.url), expected({ faults_injected: 1 }))
+  } finally {
+    // Closing ends the delay: the held request is dropped, not served.
+    await agent.close()
+    await held
+  }
+  assert.equal(answered, false)
 })
 
 test('faults + our tracer: two 503s are retried by the tracer and the payload is stored once', async () => {

@@ -22,7 +22,7 @@ test('llmobs-ts agent: prints its URL, serves, stops cleanly on SIGTERM, never p
     child.stdout.on('data', (d: Buffer) => { out += d.toString() })
     child.stderr.on('data', (d: Buffer) => { err += d.toString() })
     const exited = new Promise<number | null>((resolve) => child.on('close', (code) => resolve(code))) // after stdout is read
-    const end = Date.now() + 10_000
+    const end = Date.now() + 30_000 // a cap for a hung child, not a speed budget
     while (!/listening on (http:\/\/\S+)/.test(out)) {
       if (Date.now() > end) throw new Error(`no URL printed: ${out} ${err}`)
       await new Promise((r) => setTimeout(r, 20))

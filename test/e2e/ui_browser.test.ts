@@ -137,7 +137,7 @@ before(async () => {
   await lookupFlow(search)
   await nightlySummary(batch)
   await Promise.all(apps.map(flush))
-  const deadline = Date.now() + 10_000
+  const deadline = Date.now() + 30_000 // a cap for a hung agent, not a speed budget
   let rows: TraceRow[] = []
   while (Date.now() < deadline) {
     rows = await apiTraces()

@@ -138,7 +138,7 @@ export function sendFixture (base: string, f: Fixture): Promise<Reply> {
   return request(base, f.url, { method: f.method, headers: f.headers, body: f.body })
 }
 
-export async function waitFor (predicate: () => Promise<boolean> | boolean, timeoutMs = 10_000, what = 'condition'): Promise<void> {
+export async function waitFor (predicate: () => Promise<boolean> | boolean, timeoutMs = 30_000, what = 'condition'): Promise<void> {
   const end = Date.now() + timeoutMs
   while (!(await predicate())) {
     if (Date.now() > end) throw new Error(`timed out waiting for ${what}`)

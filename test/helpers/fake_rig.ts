@@ -48,7 +48,7 @@ export async function storedEvents (agentUrl: string): Promise<Array<Record<stri
 }
 
 /** Waits until `fn` is true (a stream's span ends a moment after the consumer stops). */
-export async function until (fn: () => boolean, timeoutMs = 3000): Promise<void> {
+export async function until (fn: () => boolean, timeoutMs = 30_000): Promise<void> {
   const end = Date.now() + timeoutMs
   while (!fn()) {
     if (Date.now() > end) throw new Error('until: timed out')

@@ -47,6 +47,9 @@ export async function startSink (script?: Script): Promise<Sink> {
   const requests: Received[] = []
   const all: Received[] = []
   let n = 0
+  // Answers still waiting on their delay: cancelled at close, so a sink scripted never to answer
+  // in time does not hold the test process open.
+  const delayed = new Set<NodeJS.Timeout>()
   const server = http.createServer((req, res) => {
     const chunks: Buffer[] = []
     req.on('data', (c: Buffer) => chunks.push(c))
@@ -61,8 +64,10 @@ export async function startSink (script?: Script): Promise<Sink> {
         res.writeHead(status, { 'Content-Type': 'application/json', ...reply.headers })
         res.end(reply.body ?? defaultBody(req.url ?? ''))
       }
-      if (reply.delayMs !== undefined) setTimeout(answer, reply.delayMs)
-      else answer()
+      if (reply.delayMs !== undefined) {
+        const t = setTimeout(() => { delayed.delete(t); answer() }, reply.delayMs)
+        delayed.add(t)
+      } else answer()
     })
   })
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
@@ -73,14 +78,20 @@ export async function startSink (script?: Script): Promise<Sink> {
     requests,
     all,
     to: (prefix) => requests.filter((r) => r.url.startsWith(prefix)),
-    waitFor: async (predicate, timeoutMs = 5000) => {
+    // The cap only fails a hung test: a slow machine just polls longer.
+    waitFor: async (predicate, timeoutMs = 30_000) => {
       const end = Date.now() + timeoutMs
       while (!predicate()) {
         if (Date.now() > end) throw new Error('sink.waitFor timed out')
         await new Promise((r) => setTimeout(r, 10))
       }
     },
-    close: () => new Promise<void>((resolve) => { server.closeAllConnections(); server.close(() => resolve()) }),
+    close: () => new Promise<void>((resolve) => {
+      for (const t of delayed) clearTimeout(t)
+      delayed.clear()
+      server.closeAllConnections()
+      server.close(() => resolve())
+    }),
   }
 }
 

@@ -4,11 +4,12 @@ import { BatchWriter, type BatchFailure } from '../../src/export/batch_writer.js
 import { HttpTransport } from '../../src/transport/http_transport.js'
 import { RetryingTransport } from '../../src/transport/retrying_transport.js'
 import { parseAgentUrl, type AgentEndpoint } from '../../src/config/tracer_config.js'
-import { startSink, type Script } from '../helpers/sink.js'
+import { startSink, type Script, type Sink } from '../helpers/sink.js'
 
-function writer (url: string, over: { maxItems?: number, itemDeadlineMs?: number } = {}): { w: BatchWriter<number>, delivered: number[], failed: Array<[number, BatchFailure]>, http: HttpTransport } {
+function writer (url: string, over: { maxItems?: number, itemDeadlineMs?: number, requestTimeoutMs?: number } = {}): { w: BatchWriter<number>, delivered: number[], failed: Array<[number, BatchFailure]>, http: HttpTransport } {
   const http = new HttpTransport(parseAgentUrl(url) as AgentEndpoint)
-  const transport = new RetryingTransport(http, { maxAttempts: 2, baseDelayMs: 5, maxDelayMs: 10, deadlineMs: 3000 })
+  // The retry deadline also caps each attempt's timeout, so a longer request timeout raises it too.
+  const transport = new RetryingTransport(http, { maxAttempts: 2, baseDelayMs: 5, maxDelayMs: 10, deadlineMs: Math.max(3000, over.requestTimeoutMs ?? 0) })
   const delivered: number[] = []
   const failed: Array<[number, BatchFailure]> = []
   const w = new BatchWriter<number>({
@@ -17,7 +18,7 @@ function writer (url: string, over: { maxItems?: number, itemDeadlineMs?: number
     payloadMaxBytes: 1 << 20,
     maxItems: over.maxItems ?? 1000,
     maxBytes: 1 << 24,
-    requestTimeoutMs: 500,
+    requestTimeoutMs: over.requestTimeoutMs ?? 500,
     itemDeadlineMs: over.itemDeadlineMs ?? 30_000,
     itemOverheadBytes: 1,
     assemble: (items) => `[${items.join(',')}]`,
@@ -28,15 +29,17 @@ function writer (url: string, over: { maxItems?: number, itemDeadlineMs?: number
   return { w, delivered, failed, http }
 }
 
-async function withSink (script: Script, fn: (url: string) => Promise<void>): Promise<void> {
+async function withSink (script: Script, fn: (url: string, sink: Sink) => Promise<void>): Promise<void> {
   const sink = await startSink(script)
-  try { await fn(sink.url) } finally { await sink.close() }
+  try { await fn(sink.url, sink) } finally { await sink.close() }
 }
 
-test('the caps count items in flight: a destination that hangs cannot make the buffer grow past them', () => withSink(() => ({ delayMs: 3000 }), async (url) => {
-  const { w, failed, http } = writer(url, { maxItems: 10, itemDeadlineMs: 100 })
+test('the caps count items in flight: a destination that hangs cannot make the buffer grow past them', () => withSink(() => ({ delayMs: 600_000 }), async (url, sink) => {
+  // The sink never answers within the test and the request timeout is longer than the test:
+  // the first payload stays in flight however slowly this machine runs.
+  const { w, failed, http } = writer(url, { maxItems: 10, itemDeadlineMs: 100, requestTimeoutMs: 600_000 })
   for (let i = 0; i < 5; i++) w.enqueue(i, String(i))
-  await new Promise((r) => setTimeout(r, 60)) // the first five are now in flight
+  await sink.waitFor(() => sink.all.some((r) => r.body.toString() === '[0,1,2,3,4]')) // the first five are in flight
   for (let i = 5; i < 20; i++) w.enqueue(i, String(i))
   const full = failed.filter(([, reason]) => reason === 'buffer_full').map(([i]) => i)
   assert.deepEqual(full, [10, 11, 12, 13, 14, 15, 16, 17, 18, 19])
@@ -45,17 +48,19 @@ test('the caps count items in flight: a destination that hangs cannot make the b
   http.close()
 }))
 
-test('flush() waits for what was held at the call, not for traffic that keeps arriving', () => withSink(() => ({ delayMs: 30 }), async (url) => {
+test('flush() waits for what was held at the call, not for traffic that keeps arriving', { timeout: 60_000 }, () => withSink(() => ({ delayMs: 30 }), async (url) => {
   const { w, delivered, http } = writer(url)
   for (let i = 0; i < 5; i++) w.enqueue(i, String(i))
   let n = 5
   const pump = setInterval(() => { for (let k = 0; k < 5; k++) w.enqueue(n, String(n++)) }, 5)
-  const t0 = Date.now()
+  // Were flush() to wait for the traffic the pump keeps adding, it would never resolve while the
+  // pump runs: the test's timeout is the only clock here.
+  const flushedAt = n
   await w.flush()
-  const took = Date.now() - t0
+  const enqueuedBy = n
   clearInterval(pump)
   for (let i = 0; i < 5; i++) assert.ok(delivered.includes(i), `item ${i} delivered before flush resolved`)
-  assert.ok(took < 2000, `flush took ${took} ms under sustained traffic`)
+  assert.ok(enqueuedBy > flushedAt, 'traffic kept arriving while flush() was waiting')
   await w.shutdown(2000)
   http.close()
 }))

@@ -67,11 +67,8 @@ test('absurd declared lengths fail at the header, before any allocation', () => 
     [oneField('meta_struct', [0x81, ...str('_llmobs'), 0xc6, 0xff, 0xff, 0xff, 0xff, 0x00]), /field "meta_struct": declared bin length 4294967295 exceeds remaining bytes \(1\)/],
     [oneField('meta', [0xde, 0x00, 0x03, 0xa0, 0xa0, 0xa0, 0xa0, 0xa0]), /declared map length 3 exceeds remaining bytes \(5\)/],
   ]
-  for (const [bytes, expected] of cases) {
-    const t0 = performance.now()
-    assert.match(reason(decodeV04(bytes)), expected)
-    assert.ok(performance.now() - t0 < 50)
-  }
+  // The reasons name the header and what was left: the decoder stopped there, it did not try.
+  for (const [bytes, expected] of cases) assert.match(reason(decodeV04(bytes)), expected)
   const v05 = Uint8Array.from([0x92, 0xdd, 0xff, 0xff, 0xff, 0xff])
   assert.match(reason(decodeV05(v05)), /declared array length 4294967295 exceeds remaining bytes \(0\)/)
 })

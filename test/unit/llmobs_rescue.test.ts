@@ -4,7 +4,7 @@ import { decodeMsgpack, evpEvents, v04Chunks } from '../helpers/sink.js'
 import { closeRigs, llmPair, rig } from '../helpers/llmobs_setup.js'
 
 after(closeRigs)
-import { LlmobsRescueProcessor } from '../../src/llmobs/rescue_processor.js'
+import type { SpanData } from '../../src/trace/span_data.js'
 import { Tracer } from '../../src/trace/tracer.js'
 import { LLMObs } from '../../src/llmobs/sdk.js'
 import { log } from '../../src/diag/logger.js'
@@ -112,18 +112,31 @@ test('a span carrying _llmobs without a cached event is scrubbed and tagged, not
   await r.close()
 })
 
-test('idempotent: a chunk processed twice ships each event once', async () => {
-  const r = await rig({ samplingRules: [{ sample_rate: 0 }] })
-  let captured: any
-  r.tracer.chain.addUserProcessor((spans) => { captured = { trace: (spans[0] as any).trace, spans: [...spans] }; return spans })
+test('idempotent: a span already rescued is not shipped again while its event is still queued (not yet settled)', async () => {
+  // A long LLMObs flush interval keeps the first rescue's event in the writer's queue: its ledger
+  // record is not settled, so only the submitted tag can stop a second hand-over.
+  log.resetWarnings()
+  const r = await rig({ samplingRules: [{ sample_rate: 0 }] }, { flushIntervalMs: 60_000 })
+  let seen: SpanData[] = []
+  // The same span reaches the rescue twice more: re-emitted in a later rejected chunk, and in a
+  // chunk an APM user processor drops (the drop listener rescues every span of it).
+  r.tracer.addProcessor((spans) => {
+    if (spans.some((s) => s.name === 'once')) { seen = [...spans]; return spans }
+    return [...spans, ...seen]
+  })
+  r.tracer.addProcessor((spans) => spans.some((s) => s.name === 'dropped-again') ? null : spans)
   await r.llmobs.trace({ kind: 'llm', name: 'once' }, () => {})
+  assert.equal(seen.length, 1)
+  assert.equal(seen[0].meta[SUBMITTED], '1', 'the first rescue tagged the span')
+  assert.deepEqual([r.llmobs.stats().rescuedPredictedDrop, r.llmobs.stats().pending, r.sink.to('/evp_proxy/').length], [1, 1, 0], 'its event is queued, not settled')
+  r.tracer.trace('again', () => {})
+  r.tracer.trace('dropped-again', () => {})
+  assert.equal(r.llmobs.stats().rescuedPredictedDrop, 1, 'not handed to the writer again')
   await r.llmobs.flush()
-  const p = new LlmobsRescueProcessor()
-  p.process({ trace: captured.trace, spans: captured.spans })
-  p.process({ trace: captured.trace, spans: captured.spans })
-  await r.llmobs.flush()
-  assert.equal(r.llmobs.stats().rescuedPredictedDrop, 1, 'already tagged by the real rescue: never shipped again')
-  assert.equal(evpEvents(r.sink).length, 1)
+  assert.deepEqual(evpEvents(r.sink).map((e) => e.name), ['once'], 'the sink received the event once')
+  const s = r.llmobs.stats()
+  assert.deepEqual({ created: s.created, rescued: s.rescuedPredictedDrop, delivered: s.delivered, pending: s.pending }, { created: 1, rescued: 1, delivered: 1, pending: 0 })
+  assert.equal(log.internalErrors.get('ledger.settle'), undefined, 'no event settled twice')
   await r.close()
 })
 
@@ -308,8 +321,8 @@ test('disable() with an LLM span in a trace still open: the event is still deliv
   root.finish()
   await r.tracer.flush()
   await r.llmobs.flush()
-  // flush() on a disabled llmobs is a no-op; give the retired core's writer its interval.
-  await new Promise((resolve) => setTimeout(resolve, 1500))
+  // flush() on a disabled llmobs is a no-op: the retired core's writer sends on its own interval.
+  await r.sink.waitFor(() => evpEvents(r.sink).length > 0)
   assert.deepEqual(evpEvents(r.sink).map((e) => e.name), ['inside-open'])
   const chat = v04Chunks(r.sink).flat().find((s) => s.name === 'inside-open')
   assert.equal(chat?.meta_struct, undefined)

@@ -69,12 +69,13 @@ test('glob: literals, case-insensitivity, regex metacharacters and the empty pat
   assert.equal(empty.matches('a'), false)
 })
 
+// Backtracking over 10 stars and 20,000 characters would run for ages: the runner's per-file
+// timeout (a hang, not a speed budget) is what fails an exponential matcher.
 test('glob: no catastrophic backtracking', () => {
   const g = compileGlob('a*a*a*a*a*a*a*a*a*a*b')
   const subject = 'a'.repeat(20_000)
-  const start = performance.now()
   assert.equal(g.matches(subject), false)
-  assert.ok(performance.now() - start < 2000, 'linear-ish, not exponential')
+  assert.equal(g.matches(subject + 'b'), true)
 })
 
 test('parse: DD_TRACE_SAMPLING_RULES JSON with every field', () => {

@@ -8,6 +8,7 @@ import { parseAgentUrl, type AgentEndpoint } from '../../src/config/tracer_confi
 import { Tracer } from '../../src/trace/tracer.js'
 import type { Chunk } from '../../src/trace/trace_state.js'
 import { startSink, decodeMsgpack, type Script } from '../helpers/sink.js'
+import { waitFor } from '../helpers/agent_client.js'
 
 const FAST_RETRY = { maxAttempts: 5, baseDelayMs: 5, maxDelayMs: 20, deadlineMs: 5000 }
 
@@ -105,10 +106,11 @@ test('agent down then back within the deadline: delivered', async () => {
   const probe = await startSink()
   const port = probe.port
   await probe.close()
-  const { writer, fates, http } = makeWriter(`http://127.0.0.1:${port}`, {}, { maxAttempts: 10, baseDelayMs: 50, maxDelayMs: 200, deadlineMs: 10_000 })
+  const { writer, fates, retrying, http } = makeWriter(`http://127.0.0.1:${port}`, {}, { maxAttempts: 10, baseDelayMs: 50, maxDelayMs: 200, deadlineMs: 30_000 })
   writer.append(chunks(1)[0])
   const flushing = writer.flush()
-  await new Promise((r) => setTimeout(r, 150))
+  // The agent comes back only after an attempt failed against it, however slow this machine is.
+  await waitFor(() => retrying.retries >= 1, 30_000, 'a failed attempt')
   const http2 = await import('node:http')
   const got: Buffer[] = []
   const server = http2.createServer((req, res) => { req.on('data', (c: Buffer) => got.push(c)); req.on('end', () => res.end('{}')) })
@@ -116,6 +118,7 @@ test('agent down then back within the deadline: delivered', async () => {
   await flushing
   assert.equal(fates[0].acknowledged, true)
   assert.ok(got.length > 0)
+  assert.ok(retrying.retries >= 1, 'delivered by a retry')
   http.close()
   server.closeAllConnections()
   await new Promise((r) => server.close(r))
@@ -223,7 +226,7 @@ test('agent rates from the response feed the sampler', () => withSink(() => ({ b
 test('the flush timer sends without an explicit flush', () => withSink(() => undefined, async (url, sink) => {
   const tracer = new Tracer({ url, flushIntervalMs: 20 })
   tracer.trace('timed', () => {})
-  await sink.waitFor(() => sink.requests.length === 1, 3000)
+  await sink.waitFor(() => sink.requests.length === 1)
   await tracer.shutdown()
 }))
 
