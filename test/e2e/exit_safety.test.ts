@@ -133,8 +133,12 @@ describe('exit safety', { concurrency: true }, () => {
   test('await tracer.shutdown(deadline) delivers before its deadline; then nothing of ours holds the process', async () => {
     const r = await runFixture('shutdown.mjs', [agent.url, String(REQUESTS), '0', 'exit-shutdown', '3000'], { mark: 'done' })
     assert.equal(r.code, 0, r.stderr)
-    line(r, 'tracer.shutdown')
-    line(r, 'llmobs.disable')
+    // tracer.shutdown() drains LLM Observability too, after the trace payloads (one ordered drain).
+    const atShutdown = line(r, 'tracer.shutdown').stats
+    assert.deepEqual([atShutdown?.delivered, atShutdown?.pending], [LLM_SPANS, 0])
+    // stats() still reads the ledger after disable().
+    const atDisable = line(r, 'llmobs.disable').stats
+    assert.deepEqual([atDisable?.created, atDisable?.delivered, atDisable?.pending], [LLM_SPANS, LLM_SPANS, 0])
     // Sample rate 0: every event took the rescue route through the LLMObs writer.
     assert.equal(await storedSpans('exit-shutdown'), LLM_SPANS)
     assert.equal(await chunksOf('exit-shutdown'), REQUESTS)
