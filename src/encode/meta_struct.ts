@@ -227,7 +227,8 @@ function exoticPlaceholder (v: object): string {
   }
   // Typed arrays and DataView; the tag is a built-in getter on their prototypes.
   let tag = 'binary view'
-  try { tag = Object.prototype.toString.call(v).slice(8, -1) } catch { /* keep the generic name */ }
+  // The tag is user-controllable (Symbol.toStringTag): bounded, since it names a warning.
+  try { tag = Object.prototype.toString.call(v).slice(8, -1).slice(0, 32) } catch { /* keep the generic name */ }
   return `[unencodable: ${tag}]`
 }
 

@@ -30,7 +30,9 @@ export class LlmobsRescueProcessor implements ChunkProcessor {
         // Cheapest checks first: most spans are plain APM spans with neither state nor meta_struct.
         const record = getState(span)?.record
         if (record === undefined && !hasPayload(span)) continue
-        if (predictedDrop && (record === undefined || ownerOf(record).rescues)) {
+        // The Agent discards a span whose trace or span id is 0 (or not an id at all, when user
+        // code overwrote the public field): its event could only ride to nowhere.
+        if ((predictedDrop && (record === undefined || ownerOf(record).rescues)) || !hasValidIds(span)) {
           this.takeOut(span as Span, 'rescuedPredictedDrop')
         } else if (record !== undefined && !record.settled && hasPayload(span) && span.meta[SUBMITTED_TAG] !== '1') {
           (riders ??= []).push(record)
@@ -60,6 +62,12 @@ export class LlmobsRescueProcessor implements ChunkProcessor {
     // No cached event (dropped by an LLMObs processor, or never built): scrubbing is all we do.
     if (record !== undefined && !record.settled) ownerOf(record).ship(record, route)
   }
+}
+
+const HEX_ID = /^(?!0+$)[0-9a-f]{16}$/
+
+function hasValidIds (span: SpanData): boolean {
+  return HEX_ID.test(span.traceId) && HEX_ID.test(span.spanId)
 }
 
 function hasPayload (span: SpanData): boolean {

@@ -390,7 +390,8 @@ export class LLMObs {
     } else if (tags[TRACE_TAG] !== undefined && tags[PARENT_TAG] !== undefined) {
       // First LLMObs span of this process in a distributed LLMObs trace.
       traceId = decimalToHex128(tags[TRACE_TAG]) ?? newLlmobsTraceId()
-      parentId = tags[PARENT_TAG]
+      // From a header anyone can send: a parent id the intake refuses would take the span with it.
+      parentId = /^[1-9][0-9]{0,19}$/.test(tags[PARENT_TAG]) ? tags[PARENT_TAG] : 'undefined'
       mlApp ??= tags[ML_APP_TAG]
     } else {
       traceId = newLlmobsTraceId()

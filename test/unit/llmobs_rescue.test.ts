@@ -328,3 +328,28 @@ test('disable() with an LLM span in a trace still open: the event is still deliv
   assert.equal(chat?.meta_struct, undefined)
   await r.close()
 })
+
+test('distributed: an LLMObs parent id from the headers that is not a span id is not used (the span becomes an LLMObs root)', async () => {
+  const down = await rig()
+  for (const bad of ['0', 'abc', '12345678901234567890123', '-5']) {
+    const ctx = down.tracer.extract({ 'x-datadog-trace-id': '77', 'x-datadog-parent-id': '5', 'x-datadog-tags': `_dd.p.llmobs_parent_id=${bad},_dd.p.llmobs_trace_id=1234` })
+    await down.tracer.trace('server', { childOf: ctx }, () => down.llmobs.trace({ kind: 'workflow', name: `remote-${bad}` }, () => {}))
+  }
+  await down.llmobs.flush()
+  const wire = v04Chunks(down.sink).flat().filter((s) => String(s.name).startsWith('remote-'))
+  assert.equal(wire.length, 4)
+  for (const s of wire) assert.equal((decodeMsgpack(s.meta_struct._llmobs) as any).parent_id, 'undefined', s.name)
+  await down.close()
+})
+
+test('an LLM span whose ids were overwritten with something the Agent discards is rescued, not sent to ride to nowhere', async () => {
+  const r = await rig({ samplingRules: [{ sample_rate: 1 }] })
+  await r.llmobs.trace({ kind: 'llm', name: 'zeroed' }, (span) => { span.traceId = '0000000000000000' })
+  await r.llmobs.trace({ kind: 'llm', name: 'zero-span' }, (span) => { span.spanId = '0000000000000000' })
+  await r.llmobs.trace({ kind: 'llm', name: 'fine' }, () => {})
+  await r.llmobs.flush()
+  assert.deepEqual(evpEvents(r.sink).map((e) => e.name).sort(), ['zero-span', 'zeroed'])
+  const s = r.llmobs.stats()
+  assert.deepEqual([s.rodeTrace, s.rescuedPredictedDrop, s.delivered, s.pending], [1, 2, 3, 0])
+  await r.close()
+})
