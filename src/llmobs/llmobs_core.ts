@@ -14,7 +14,8 @@ import { discoverEvpProxy, ridesTraces, type ExportMode } from './export_mode.js
 import { agentDestinations, agentlessDestinations, evalWriter, isAgentlessMode, spanWriter, type Destinations } from './exporters.js'
 import { LlmobsRescueProcessor } from './rescue_processor.js'
 import { getState, META_STRUCT_KEY, SUBMITTED_TAG } from './span_state.js'
-import { mayExceed, truncateToFit } from './truncate.js'
+import { stateMayExceed } from './size_gate.js'
+import { truncateToFit } from './truncate.js'
 
 /** A user hook over finished events: return the (edited) event, or null to drop it. */
 export type EventProcessor = (event: LlmobsSpanEvent) => LlmobsSpanEvent | null | undefined
@@ -120,13 +121,21 @@ export class LlmobsCore {
     if (hasProcessors) tagMap = tagsToMap(event.tags)
     let tagsRendered = hasProcessors
     const record = this.ledger.create(event)
+    let mlApp = st.mlApp
     try {
-      // Annotations are the only large part: when they are known small, skip the walk entirely.
+      // The state bounds everything users supplied: an event known small skips the walk entirely.
       const limit = DEFAULTS.llmobs.eventSizeLimit
-      if ((hasProcessors || st.annotatedUnits * 6 + 65536 > limit) && mayExceed(event, limit)) {
+      if (hasProcessors || stateMayExceed(span, st, this.ctx, limit)) {
         // The limit applies to the event as sent, tags included.
         if (!tagsRendered) { event.tags = tagList(tagMap); tagsRendered = true }
-        if (truncateToFit(event, limit)) this.ledger.noteTruncated()
+        const outcome = truncateToFit(event, limit)
+        if (outcome === 'too_large') { this.ledger.drop(record, 'encoding_error'); return }
+        if (outcome === 'truncated') {
+          this.ledger.noteTruncated()
+          // meta_struct carries tags as a map and ml_app apart: both from the cut event.
+          tagMap = tagsToMap(event.tags)
+          mlApp = tagMap.ml_app ?? mlApp
+        }
       }
     } catch (err) {
       // Counted, not lost silently: the event exists in the ledger and leaves it with a reason.
@@ -137,7 +146,7 @@ export class LlmobsCore {
     if (!tagsRendered) record.tagMap = tagMap
     st.record = record
     if (ridesTraces(this.mode) && this.rescue !== undefined) {
-      span.writeMetaStruct(META_STRUCT_KEY, toMetaStruct(event, st.mlApp, tagMap))
+      span.writeMetaStruct(META_STRUCT_KEY, toMetaStruct(event, mlApp, tagMap))
     } else {
       span.meta[SUBMITTED_TAG] = '1'
       this.ship(record, 'direct')
