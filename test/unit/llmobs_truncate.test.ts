@@ -5,6 +5,9 @@ import { DEFAULTS } from '../../src/config/defaults.js'
 import type { LlmobsSpanEvent } from '../../src/llmobs/event.js'
 import { cutString, jsonBytes, marker } from '../../src/llmobs/cut_string.js'
 import { jsonSize, truncateToFit } from '../../src/llmobs/truncate.js'
+import { stateMayExceed } from '../../src/llmobs/size_gate.js'
+import { getState } from '../../src/llmobs/span_state.js'
+import type { Span } from '../../src/trace/span.js'
 import { closeRigs, rig } from '../helpers/llmobs_setup.js'
 import { decodeMsgpack, evpEvents, v04Chunks } from '../helpers/sink.js'
 
@@ -361,4 +364,37 @@ test('through the SDK, on both wire paths: a 3 MB tag, a 3 MB metadata key and a
     log.configure({ sink: () => {} })
     await r.close()
   }
+})
+
+test('the finish gate: a small span skips measuring; whatever users can make big is counted', async () => {
+  const r = await rig()
+  const ctx = { service: 'svc', env: 'test', version: undefined }
+  const gate = (span: Span): boolean => stateMayExceed(span, getState(span)!, ctx, LIMIT)
+  const cases: Array<[string, (span: Span) => void, boolean]> = [
+    ['a small span', (s) => r.llmobs.annotate(s, { inputData: 'q', outputData: 'a', tags: { k: 'v' }, metadata: { t: 1 } }), false],
+    ['a 200 KB tag', (s) => r.llmobs.annotate(s, { tags: { k: 'v'.repeat(200_000) } }), true],
+    ['a 200 KB metadata key', (s) => r.llmobs.annotate(s, { metadata: { ['k'.repeat(200_000)]: 1 } }), true],
+    ['30k metrics', (s) => r.llmobs.annotate(s, { metrics: Object.fromEntries(Array.from({ length: 30_000 }, (_, i) => [`m${i}`, i])) }), true],
+    ['a 200 KB model name set directly (integrations do)', (s) => { getState(s)!.modelName = 'm'.repeat(200_000) }, true],
+    ['a 200 KB error message', (s) => { s.meta['error.message'] = 'e'.repeat(200_000); s.error = 1 }, true],
+  ]
+  for (const [name, fn, expected] of cases) {
+    r.llmobs.trace({ kind: 'llm', name: 'gate' }, (span) => { fn(span); assert.equal(gate(span), expected, name) })
+  }
+  r.llmobs.trace({ kind: 'task', name: 'n'.repeat(200_000) }, (span) => assert.equal(gate(span), true, 'a 200 KB name'))
+  r.llmobs.trace({ kind: 'task', name: 't', sessionId: 's'.repeat(200_000) }, (span) => assert.equal(gate(span), true, 'a 200 KB session id'))
+  r.llmobs.annotationContext({ tags: { c: 'c'.repeat(200_000) } }, () => r.llmobs.trace({ kind: 'task', name: 't' }, (span) => assert.equal(gate(span), true, 'annotationContext tags')))
+  await r.close()
+})
+
+test('through the SDK: an event a processor made unfit (a 2 MB span_id) is dropped as encoding_error, not sent over the limit', async () => {
+  const r = await rig({ samplingRules: [{ sample_rate: 0 }] })
+  r.llmobs.registerProcessor((e) => e.name === 'unfit' ? { ...e, span_id: '7'.repeat(2 * MB) } : e)
+  r.llmobs.trace({ kind: 'task', name: 'unfit' }, () => {})
+  r.llmobs.trace({ kind: 'task', name: 'fine' }, () => {})
+  await r.llmobs.flush()
+  assert.deepEqual((evpEvents(r.sink) as Wire[]).map((e) => e.name), ['fine'])
+  const s = r.llmobs.stats()
+  assert.deepEqual([s.created, s.delivered, s.pending, s.dropped.encoding_error], [2, 1, 0, 1])
+  await r.close()
 })
