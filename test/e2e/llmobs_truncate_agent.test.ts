@@ -26,7 +26,18 @@ for (const m of MODES) {
     const llmobs = new LLMObs(() => tracer)
     const mlApp = `trunc-${m.mode}`
     llmobs.enable({ mlApp, ...m.llmobs })
-    assert.equal(llmobs.exportMode, m.mode)
+    try {
+      await check(llmobs, agent.url, mlApp, m.path)
+    } finally {
+      await tracer.shutdown()
+      await llmobs.disable()
+      await agent.close()
+    }
+  })
+}
+
+async function check (llmobs: LLMObs, url: string, mlApp: string, path: string): Promise<void> {
+  {
     const big = 5 * MB
     await llmobs.trace({ kind: 'llm', name: 'tag-3mb' }, (span) => {
       llmobs.annotate(span, { tags: { huge: 'h'.repeat(3_000_000), small: 'kept' }, inputData: 'question', outputData: 'answer' })
@@ -39,9 +50,9 @@ for (const m of MODES) {
       })
     })
     await llmobs.flush()
-    const { spans } = await getJson<{ spans: Array<{ name: string, path: string, event: any }> }>(agent.url, `/api/spans?ml_app=${mlApp}`)
+    const { spans } = await getJson<{ spans: Array<{ name: string, path: string, event: any }> }>(url, `/api/spans?ml_app=${mlApp}`)
     assert.equal(spans.length, 2)
-    const byName = (n: string): any => { const s = spans.find((x) => x.name === n); assert.ok(s !== undefined, n); assert.equal(s.path, m.path); return s.event }
+    const byName = (n: string): any => { const s = spans.find((x) => x.name === n); assert.ok(s !== undefined, n); assert.equal(s.path, path); return s.event }
 
     const tagged = byName('tag-3mb')
     const tagBytes = Buffer.byteLength(JSON.stringify(tagged))
@@ -70,12 +81,9 @@ for (const m of MODES) {
     assert.equal(io.meta.metadata.temperature, 0.2)
     assert.deepEqual(io.collection_errors, ['truncated_io'])
 
-    const c = await getJson<Record<string, number>>(agent.url, '/api/counters')
+    const c = await getJson<Record<string, number>>(url, '/api/counters')
     assert.equal(c.requests_rejected, 0)
     const s = llmobs.stats()
     assert.deepEqual([s.created, s.delivered, s.truncated, s.pending], [2, 2, 2, 0])
-    await tracer.shutdown()
-    await llmobs.disable()
-    await agent.close()
-  })
+  }
 }

@@ -227,6 +227,17 @@ test('the last resort keeps the identity, name and reserved tags when even empty
   assert.equal(e.name, 'chat')
 })
 
+test('the guarantee rests on serialising the result: a toJSON that grows between reads still ends under the limit', () => {
+  let reads = 0
+  // Each serialisation writes 300 KB more than the last: what was measured is not what gets written.
+  const sneaky = { toJSON: () => 'j'.repeat(300_000 * ++reads) }
+  const e = event({ input: { value: 'x'.repeat(2 * MB) }, metadata: { sneaky } })
+  const before = identity(e)
+  assert.equal(truncateToFit(e, LIMIT), 'truncated')
+  assert.ok(bytesOf(e) <= LIMIT, `${bytesOf(e)} bytes`)
+  assert.deepEqual(identity(e), before)
+})
+
 test('identity fields are never cut: an event whose ids alone are too big is refused, not mangled', () => {
   const e = event({}, { span_id: '9'.repeat(2 * MB) })
   assert.equal(truncateToFit(e, LIMIT), 'too_large')
