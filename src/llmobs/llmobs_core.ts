@@ -13,8 +13,9 @@ import type { EventOwner } from './event_owner.js'
 import { discoverEvpProxy, ridesTraces, type ExportMode } from './export_mode.js'
 import { agentDestinations, agentlessDestinations, evalWriter, isAgentlessMode, spanWriter, type Destinations } from './exporters.js'
 import { META_STRUCT_KEY, SUBMITTED_TAG, type LlmobsSpanState } from './span_state.js'
+import { stateMayExceed } from './size_gate.js'
 import { LlmobsHooks, type HookedCore } from './tracer_hooks.js'
-import { mayExceed, truncateToFit } from './truncate.js'
+import { truncateToFit } from './truncate.js'
 
 /** A user hook over finished events: return the (edited) event, or null to drop it. */
 export type EventProcessor = (event: LlmobsSpanEvent) => LlmobsSpanEvent | null | undefined
@@ -146,13 +147,21 @@ export class LlmobsCore implements EventOwner, HookedCore {
     }
     let tagsRendered = hasProcessors
     const record = this.created(event)
+    let mlApp = st.mlApp
     try {
-      // Annotations are the only large part: when they are known small, skip the walk entirely.
+      // The state bounds everything users supplied: an event known small skips the walk entirely.
       const limit = DEFAULTS.llmobs.eventSizeLimit
-      if ((hasProcessors || st.annotatedUnits * 6 + 65536 > limit) && mayExceed(event, limit)) {
+      if (hasProcessors || stateMayExceed(span, st, this.ctx, limit)) {
         // The limit applies to the event as sent, tags included.
         if (!tagsRendered) { event.tags = tagList(tagMap); tagsRendered = true }
-        if (truncateToFit(event, limit)) this.ledgers.spans.noteTruncated()
+        const outcome = truncateToFit(event, limit)
+        if (outcome === 'too_large') { this.settle(this.ledgers.spans.drop(record, 'encoding_error')); return }
+        if (outcome === 'truncated') {
+          this.ledgers.spans.noteTruncated()
+          // meta_struct carries tags as a map and ml_app apart: both from the cut event.
+          tagMap = tagsToMap(event.tags)
+          mlApp = tagMap.ml_app ?? mlApp
+        }
       }
       // A processor may have put values JSON cannot carry (BigInt, cycles): find out now, while
       // the event is one, rather than in a batch.
@@ -166,7 +175,7 @@ export class LlmobsCore implements EventOwner, HookedCore {
     if (!tagsRendered) record.tagMap = tagMap
     st.record = record
     if (ridesTraces(this.mode) && this.tracer.writer !== undefined) {
-      span.writeMetaStruct(META_STRUCT_KEY, toMetaStruct(event, st.mlApp, tagMap))
+      span.writeMetaStruct(META_STRUCT_KEY, toMetaStruct(event, mlApp, tagMap))
     } else {
       span.meta[SUBMITTED_TAG] = '1'
       this.ship(record, 'direct')

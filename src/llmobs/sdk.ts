@@ -242,8 +242,16 @@ export class LLMObs {
         st.metadata = { ...st.metadata, ...md }
         st.annotatedUnits += roughUnits(md)
       }
-      if (a.metrics !== undefined) Object.assign(st.metrics, normalizeMetrics(a.metrics))
-      if (a.tags !== undefined) Object.assign(st.tags, normalizeTags(a.tags))
+      if (a.metrics !== undefined) {
+        const metrics = normalizeMetrics(a.metrics)
+        Object.assign(st.metrics, metrics)
+        st.annotatedUnits += roughUnits(metrics)
+      }
+      if (a.tags !== undefined) {
+        const tags = normalizeTags(a.tags)
+        Object.assign(st.tags, tags)
+        st.annotatedUnits += roughUnits(tags)
+      }
       if (a.toolDefinitions !== undefined) {
         if (Array.isArray(a.toolDefinitions)) {
           st.toolDefinitions = normalizeObject({ d: a.toolDefinitions }, 'toolDefinitions', LIMITS, stats)?.d as unknown[]
@@ -417,6 +425,8 @@ export class LLMObs {
       spanIdDec: undefined,
       annotatedUnits: 0,
     }
+    // annotationContext() tags; the state's scalars are bounded at finish (size_gate.ts).
+    st.annotatedUnits = roughUnits(st.tags)
     if (st.modelName !== undefined) span.meta['llmobs.model_name'] = st.modelName
     setState(span, st)
     core.noteSpanStarted()

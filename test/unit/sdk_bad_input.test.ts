@@ -191,7 +191,7 @@ const CASES: Case[] = [
   // sizes and depths
   {
     name: 'megabyte strings: truncated with a marker, the rest kept',
-    warns: false,
+    warns: /cut to \d+ to fit the \d+-byte event size limit/,
     run: (o, _t, n) => llm(o, n, (s) => o.annotate(s, { inputData: [{ role: 'user', content: 'q'.repeat(2 * MB) }], outputData: 'short answer', metadata: { temperature: 0.5 } })),
     check: (ev) => {
       const e = only(ev)
@@ -204,11 +204,23 @@ const CASES: Case[] = [
   },
   {
     name: 'a Map holding a megabyte string: still cut to the event size limit',
-    warns: false,
+    warns: /cut to \d+ to fit the \d+-byte event size limit/,
     run: (o, _t, n) => task(o, n, (s) => o.annotate(s, { inputData: new Map([['text', 'x'.repeat(2 * MB)]]), outputData: 'kept' })),
     check: (ev) => {
       assert.match(inputOf(only(ev)).value, /…\[truncated \d+ bytes to fit the event size limit\]$/)
       assert.deepEqual(outputOf(only(ev)), { value: 'kept' })
+    },
+  },
+  {
+    name: 'a 3 MB tag value and a 3 MB metadata key: cut, the event under the limit',
+    warns: /cut to \d+ to fit the \d+-byte event size limit/,
+    run: (o, _t, n) => task(o, n, (s) => o.annotate(s, { tags: { big: 't'.repeat(3 * MB) }, metadata: { ['k'.repeat(3 * MB)]: 'v' }, inputData: 'kept' })),
+    check: (ev) => {
+      const e = only(ev)
+      assert.match(e.tags.find((t: string) => t.startsWith('big:')), /…\[truncated \d+ bytes to fit the event size limit\]$/)
+      assert.match(Object.keys(e.meta.metadata)[0], /…\[truncated \d+ bytes to fit the event size limit\]$/)
+      assert.deepEqual(inputOf(e), { value: 'kept' })
+      assert.ok(Buffer.byteLength(JSON.stringify(e)) > 900_000, 'kept what fits')
     },
   },
   {
