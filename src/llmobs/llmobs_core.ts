@@ -118,6 +118,16 @@ export class LlmobsCore implements EventOwner, HookedCore {
   }
 
   private buildAndRoute (span: Span, st: LlmobsSpanState): void {
+    try {
+      this.route(span, st)
+    } finally {
+      // The event owns what is sent; a cut event must not leave the uncut strings reachable
+      // from a span the application may keep for long.
+      st.input = st.output = st.metadata = st.toolDefinitions = undefined
+    }
+  }
+
+  private route (span: Span, st: LlmobsSpanState): void {
     let tagMap = eventTags(span, st, this.ctx)
     const hasProcessors = this.processors.length > 0
     let event: LlmobsSpanEvent = buildEvent(span, st, hasProcessors ? tagList(tagMap) : [])
