@@ -66,7 +66,7 @@ export async function runDemo (args: string[]): Promise<number> {
   if (tty) out.write('\n')
   await Promise.all([front.llmobs.flush(), back.llmobs.flush()])
 
-  const ledger = await readLedger(agent, [front, back])
+  const ledger = await readLedger(agent, [front.llmobs.stats(), back.llmobs.stats()], 'support-bot')
   out.write('\ndelivery ledger\n')
   for (const [k, v] of ledger.lines) out.write(`  ${k}: ${v}\n`)
   out.write(LEDGER_NOTE)
@@ -120,7 +120,7 @@ const LEDGER_NOTE = '  (delivered: distinct LLM spans stored; lost: created but 
   '   holds each (trace_id, span_id) once, so a double send shows there, never as a second row.)\n'
 
 /** The demo's ledger from the SDKs' stats, the distinct spans stored and the agent's counters. */
-export function buildLedger (stats: readonly Stats[], storedUnique: number, counters: Pick<Counters, 'duplicates_suppressed' | 'chunks_dropped_sampling'>): Ledger {
+function buildLedger (stats: readonly Stats[], storedUnique: number, counters: Pick<Counters, 'duplicates_suppressed' | 'chunks_dropped_sampling'>): Ledger {
   const sum = (f: (st: Stats) => number): number => stats.reduce((n, st) => n + f(st), 0)
   const created = sum((x) => x.created)
   const lost = created - storedUnique
@@ -141,15 +141,16 @@ export function buildLedger (stats: readonly Stats[], storedUnique: number, coun
   }
 }
 
-async function readLedger (agent: LocalAgent, services: Service[]): Promise<Ledger> {
+/** The ledger of `mlApp`'s spans at `agent`, given the stats of the SDKs that sent them. */
+export async function readLedger (agent: LocalAgent, stats: readonly Stats[], mlApp: string): Promise<Ledger> {
   // In-process read of the agent's store (the query API pages at 1000 rows); rows are distinct
   // by the store's UNIQUE key.
-  const stored = agent.store.queries.listSpans({ mlApp: 'support-bot', limit: Number.MAX_SAFE_INTEGER }).length
+  const stored = agent.store.queries.listSpans({ mlApp, limit: Number.MAX_SAFE_INTEGER }).length
   // The counters as any client sees them, over the query API.
   const res = await fetch(`${agent.url}/api/counters`)
   if (!res.ok) throw new Error(`GET /api/counters: HTTP ${res.status}`)
   const counters = await res.json() as Counters
-  return buildLedger(services.map((x) => x.llmobs.stats()), stored, counters)
+  return buildLedger(stats, stored, counters)
 }
 
 function portFree (port: number): Promise<boolean> {
