@@ -34,7 +34,6 @@ export function readBody (req: IncomingMessage, maxBytes: number): Promise<BodyR
       req.off('end', onEnd)
       req.off('error', onError)
       req.off('aborted', onAborted)
-      req.off('close', onClose)
       if (!result.ok) req.pause()
       resolve(result)
     }
@@ -54,13 +53,10 @@ export function readBody (req: IncomingMessage, maxBytes: number): Promise<BodyR
     }
     const onError = (err: Error): void => finish({ ok: false, status: 400, reason: `request body could not be read: ${err.message}` })
     const onAborted = (): void => finish(aborted())
-    // 'close' before 'end': the connection went away mid-body (after 'end', finish already ran).
-    const onClose = (): void => finish(aborted())
     req.on('data', onData)
     req.on('end', onEnd)
     req.on('error', onError)
     req.on('aborted', onAborted)
-    req.on('close', onClose)
   })
 }
 

@@ -270,13 +270,13 @@ test('bodies are capped before they are buffered: declared, streamed and inflate
   const agent = await startAgent({ port: 0, db: ':memory:', maxTraceBodyBytes: cap, maxEvpBodyBytes: cap })
   try {
     // A declared length over the cap is refused before a byte of body is sent.
-    const declared = await rawRequest(agent.port, 'PUT /v0.4/traces HTTP/1.1\r\nHost: x\r\nContent-Type: application/msgpack\r\nContent-Length: 1000000000\r\n\r\n', undefined)
+    const declared = await rawRequest(agent.port, 'PUT /v0.4/traces HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/msgpack\r\nContent-Length: 1000000000\r\n\r\n', undefined)
     assert.match(declared.status, /^HTTP\/1\.1 413/)
-    const evp = await rawRequest(agent.port, 'POST /evp_proxy/v2/api/v2/llmobs HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nX-Datadog-EVP-Subdomain: llmobs-intake\r\nContent-Length: 1000000000\r\n\r\n', undefined)
+    const evp = await rawRequest(agent.port, 'POST /evp_proxy/v2/api/v2/llmobs HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\nX-Datadog-EVP-Subdomain: llmobs-intake\r\nContent-Length: 1000000000\r\n\r\n', undefined)
     assert.match(evp.status, /^HTTP\/1\.1 413/)
     // A chunked body is counted as it arrives: the agent stops reading at the cap, so a client
     // streaming 256 MiB gets its 413 after little more than the cap plus socket buffers.
-    const streamed = await rawRequest(agent.port, 'PUT /v0.4/traces HTTP/1.1\r\nHost: x\r\nContent-Type: application/msgpack\r\nTransfer-Encoding: chunked\r\n\r\n', { chunkBytes: 16 * 1024, maxBytes: 256 * 1024 * 1024 })
+    const streamed = await rawRequest(agent.port, 'PUT /v0.4/traces HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/msgpack\r\nTransfer-Encoding: chunked\r\n\r\n', { chunkBytes: 16 * 1024, maxBytes: 256 * 1024 * 1024 })
     assert.match(streamed.status, /^HTTP\/1\.1 413/)
     assert.ok(streamed.written < 32 * 1024 * 1024, `client wrote ${streamed.written} bytes before the refusal`)
     // A small gzip body that inflates past the cap.

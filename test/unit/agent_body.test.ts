@@ -9,7 +9,7 @@ import { readBody, type BodyResult } from '../../src/agent/body.js'
  * readBody on a request whose client already left (as after a fault delay): the events that say
  * so were emitted before anyone listened, and the read must still settle.
  */
-test('readBody settles (400, aborted) when the client left before the body was read', async () => {
+test('readBody settles (400, aborted) when the client left before the body was read', { timeout: 10_000 }, async () => {
   let result: Promise<BodyResult> | undefined
   let arrived = false
   const server = http.createServer((req) => {
@@ -33,7 +33,7 @@ test('readBody settles (400, aborted) when the client left before the body was r
   }
 })
 
-test('readBody settles when the connection drops mid-body', async () => {
+test('readBody settles when the connection drops mid-body', { timeout: 10_000 }, async () => {
   let result: Promise<BodyResult> | undefined
   let socket: net.Socket | undefined
   const server = http.createServer((req) => {
