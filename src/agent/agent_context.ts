@@ -3,6 +3,7 @@ import type { AgentSampler } from './agent_sampler.js'
 import { readBody } from './body.js'
 import type { Faults } from './faults.js'
 import { InvalidInput } from './json_checks.js'
+import type { HostPolicy } from './request_guards.js'
 import { isJsonType, sendError } from './respond.js'
 import type { Store } from './store.js'
 
@@ -17,7 +18,10 @@ export interface AgentContext {
   readonly sampler: AgentSampler
   readonly faults: Faults
   readonly rates: Readonly<Record<string, number>>
+  /** Protects the agentless intake and the query API (see request_guards.ts). Never logged. */
   readonly apiKey: string | undefined
+  /** Host headers answered (besides loopback), against DNS rebinding. */
+  readonly hosts: HostPolicy
   readonly maxTraceBodyBytes: number
   readonly maxEvpBodyBytes: number
   readonly logger: AgentLogger

@@ -9,6 +9,8 @@ export type BodyResult = { ok: true, body: Buffer } | { ok: false, status: 400 |
  * passes the cap, so memory never exceeds the cap whatever the client claims or sends. The caller
  * answers a refusal with `Connection: close` (the rest of the body is never read).
  * gzip/deflate bodies are inflated under the same cap.
+ * Always settles: a client that went away before or while the body is read (say, during a
+ * fault delay, before any listener was here to see 'aborted') is a 400, never a pending read.
  */
 export function readBody (req: IncomingMessage, maxBytes: number): Promise<BodyResult> {
   const declared = req.headers['content-length']
@@ -20,6 +22,7 @@ export function readBody (req: IncomingMessage, maxBytes: number): Promise<BodyR
   if (encoding !== 'identity' && encoding !== 'gzip' && encoding !== 'deflate') {
     return Promise.resolve({ ok: false, status: 415, reason: `unsupported Content-Encoding "${encoding}" (identity, gzip or deflate)` })
   }
+  if (req.destroyed || req.readableAborted) return Promise.resolve(aborted())
   return new Promise((resolve) => {
     const parts: Buffer[] = []
     let size = 0
@@ -49,7 +52,7 @@ export function readBody (req: IncomingMessage, maxBytes: number): Promise<BodyR
       finish(encoding === 'identity' ? { ok: true, body: raw } : inflate(raw, encoding, maxBytes))
     }
     const onError = (err: Error): void => finish({ ok: false, status: 400, reason: `request body could not be read: ${err.message}` })
-    const onAborted = (): void => finish({ ok: false, status: 400, reason: 'request aborted by the client' })
+    const onAborted = (): void => finish(aborted())
     req.on('data', onData)
     req.on('end', onEnd)
     req.on('error', onError)
@@ -65,6 +68,10 @@ function inflate (raw: Buffer, encoding: string, maxBytes: number): BodyResult {
     if (err instanceof RangeError) return tooLarge(maxBytes, `${encoding}-decoded body`)
     return { ok: false, status: 400, reason: `invalid ${encoding} body: ${err instanceof Error ? err.message : String(err)}` }
   }
+}
+
+function aborted (): BodyResult {
+  return { ok: false, status: 400, reason: 'request aborted by the client' }
 }
 
 function tooLarge (maxBytes: number, what: string): BodyResult {

@@ -21,9 +21,16 @@
  * - duplicates_suppressed: span events not stored because an event with the same
  *   (trace_id, span_id) was already stored (whatever path either came by, same request included).
  *   So: rows stored = llmobs_extracted + llmobs_evp + llmobs_agentless - duplicates_suppressed.
- * - evaluations: evaluation metrics stored (each element of `attributes.metrics`).
+ * - evaluations: evaluation metrics received in accepted requests (each element of
+ *   `attributes.metrics`, EVP or agentless), duplicates included.
+ * - evaluation_duplicates_suppressed: of those, metrics not stored because one with the same
+ *   identity (join_on.span trace_id and span_id, label, ml_app, timestamp_ms) was already stored
+ *   (whatever path either came by, same request included); a client that timed out after the
+ *   agent stored its post and sent it again lands here. Evaluations joined on a tag have no span
+ *   identity and are all stored. So: rows = evaluations - evaluation_duplicates_suppressed.
  * - requests_rejected: requests to a data endpoint or the query API answered 4xx by validation
- *   (bad method, content type, encoding, body, size, missing EVP subdomain, API key). Nothing
+ *   (bad method, content type, encoding, body, size, missing EVP subdomain, API key, a
+ *   cross-site state change), and requests to any path refused for their Host header. Nothing
  *   of such a request is stored. Unknown paths (404) and quiet endpoints do not count.
  * - faults_injected: requests answered (or delayed) by a fault set with POST /api/faults. A
  *   delay-only fault then lets the request be served, so it also counts in its outcome.
@@ -41,6 +48,7 @@ export const COUNTER_NAMES = [
   'llmobs_agentless',
   'duplicates_suppressed',
   'evaluations',
+  'evaluation_duplicates_suppressed',
   'requests_rejected',
   'faults_injected',
   'requests_quiet',

@@ -1,8 +1,8 @@
-import { createHash, timingSafeEqual } from 'node:crypto'
 import type { IncomingMessage, ServerResponse } from 'node:http'
 import { type AgentContext, REFUSED, allowMethods, readJson, readJsonText, reject, validate } from './agent_context.js'
 import { type AgentlessDecodedSpan, decodeAgentlessTraces } from './decode/agentless_json.js'
 import { evaluationsFromBody } from './evaluations.js'
+import { sameSecret } from './request_guards.js'
 import { sendJson } from './respond.js'
 import { spansFromEnvelopes } from './span_events.js'
 import { type ArrivalPath, count, newBatch } from './store.js'
@@ -92,10 +92,4 @@ function checkApiKey (ctx: AgentContext, req: IncomingMessage, res: ServerRespon
     return false
   }
   return true
-}
-
-function sameSecret (a: string, b: string): boolean {
-  const ha = createHash('sha256').update(a).digest()
-  const hb = createHash('sha256').update(b).digest()
-  return timingSafeEqual(ha, hb)
 }

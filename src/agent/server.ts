@@ -1,5 +1,4 @@
 import http, { type IncomingMessage, type ServerResponse } from 'node:http'
-import { setTimeout as sleep } from 'node:timers/promises'
 import { log } from '../diag/logger.js'
 import type { AgentContext, Handler } from './agent_context.js'
 import type { Fault } from './faults.js'
@@ -9,6 +8,7 @@ import {
   handleChunks, handleCounters, handleEvaluations, handleFaults, handleReset, handleSpans, handleTrace, handleTraces,
   isQueryPath,
 } from './routes_query.js'
+import { guardCrossSite, guardHost, guardQueryKey } from './request_guards.js'
 import { answerQuietly, quietStatus } from './routes_quiet.js'
 import { serveUi } from './ui/serve_ui.js'
 import { sendError, sendJson } from './respond.js'
@@ -30,17 +30,39 @@ const EXACT = new Map<string, Handler>(Object.entries({
 }))
 const EVP_PROXY = /^\/evp_proxy\/v[1-4]\//
 
+export interface AgentServer {
+  readonly server: http.Server
+  /** Requests whose handler has not settled yet. */
+  inFlight (): number
+  /** Resolves once no handler is running (at once when none is). */
+  drained (): Promise<void>
+}
+
 /** The local agent's HTTP server: plain node:http, one routing table. */
-export function createAgentServer (ctx: AgentContext): http.Server {
+export function createAgentServer (ctx: AgentContext): AgentServer {
+  let inFlight = 0
+  let waiters: Array<() => void> = []
+  const settled = (): void => {
+    inFlight--
+    if (inFlight > 0) return
+    const w = waiters
+    waiters = []
+    for (const resolve of w) resolve()
+  }
   const server = http.createServer({ keepAliveTimeout: 5000, headersTimeout: 30_000, requestTimeout: 120_000 }, (req, res) => {
-    void handle(ctx, req, res)
+    inFlight++
+    handle(ctx, req, res).then(settled, settled)
   })
   // Malformed HTTP (bad request line, invalid Content-Length, ...): answer 400 if the socket allows.
   server.on('clientError', (_err, socket) => {
     if (socket.writable) socket.end('HTTP/1.1 400 Bad Request\r\nConnection: close\r\nContent-Length: 0\r\n\r\n')
     else socket.destroy()
   })
-  return server
+  return {
+    server,
+    inFlight: () => inFlight,
+    drained: () => inFlight === 0 ? Promise.resolve() : new Promise<void>((resolve) => { waiters.push(resolve) }),
+  }
 }
 
 async function handle (ctx: AgentContext, req: IncomingMessage, res: ServerResponse): Promise<void> {
@@ -53,7 +75,10 @@ async function handle (ctx: AgentContext, req: IncomingMessage, res: ServerRespo
       return
     }
     const pathname = url.pathname
-    if (!isQueryPath(pathname)) {
+    if (!guardHost(ctx, req, res)) return
+    if (isQueryPath(pathname)) {
+      if (!guardCrossSite(ctx, req, res) || !guardQueryKey(ctx, req, res)) return
+    } else {
       const fault = ctx.faults.take(pathname)
       if (fault !== undefined && await applyFault(ctx, req, res, fault)) return
     }
@@ -82,11 +107,16 @@ async function handle (ctx: AgentContext, req: IncomingMessage, res: ServerRespo
 
 /**
  * Applies a fault before anything of the body is read. Returns true when the request was
- * answered (status or reset); a delay-only fault returns false and the request is served.
+ * answered (status or reset) or abandoned; a delay-only fault returns false and the request is
+ * served.
  */
 async function applyFault (ctx: AgentContext, req: IncomingMessage, res: ServerResponse, fault: Fault): Promise<boolean> {
   ctx.store.bump('faults_injected')
-  if (fault.delayMs > 0) await sleep(fault.delayMs, undefined, { signal: ctx.closing })
+  if (fault.delayMs > 0 && !await waitWhileConnected(ctx, res, fault.delayMs)) {
+    // The client left or the agent is closing: nobody is waiting for an answer.
+    res.destroy()
+    return true
+  }
   if (fault.reset) {
     req.socket.destroy()
     return true
@@ -96,4 +126,25 @@ async function applyFault (ctx: AgentContext, req: IncomingMessage, res: ServerR
   if (fault.retryAfter !== undefined) headers['Retry-After'] = String(fault.retryAfter)
   sendJson(res, fault.status, { error: 'injected fault' }, headers)
   return true
+}
+
+/**
+ * Waits `ms`, or less when the client goes away or the agent closes. Resolves true when the
+ * full delay passed with the client still there; never rejects, so a request held by a delay
+ * always settles, whatever ends it.
+ */
+function waitWhileConnected (ctx: AgentContext, res: ServerResponse, ms: number): Promise<boolean> {
+  if (ctx.closing.aborted || res.destroyed || res.socket === null || res.socket.destroyed) return Promise.resolve(false)
+  return new Promise((resolve) => {
+    const finish = (stayed: boolean): void => {
+      clearTimeout(timer)
+      ctx.closing.removeEventListener('abort', gone)
+      res.off('close', gone)
+      resolve(stayed)
+    }
+    const gone = (): void => finish(false)
+    const timer = setTimeout(() => finish(true), ms)
+    ctx.closing.addEventListener('abort', gone, { once: true })
+    res.once('close', gone)
+  })
 }

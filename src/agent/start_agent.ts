@@ -5,6 +5,7 @@ import type { AgentContext, AgentLogger } from './agent_context.js'
 import { AgentSampler } from './agent_sampler.js'
 import type { Counters } from './counters.js'
 import { Faults } from './faults.js'
+import { hostPolicy, isLoopbackHost } from './request_guards.js'
 import { createAgentServer } from './server.js'
 import { Store } from './store.js'
 
@@ -12,14 +13,24 @@ export type { AgentLogger } from './agent_context.js'
 export type { Counters } from './counters.js'
 
 export interface AgentOptions {
-  /** Interface to bind (default 127.0.0.1). Anything but loopback is warned about: no auth. */
+  /** Interface to bind (default 127.0.0.1). Anything but loopback is warned about (unless apiKey is set). */
   host?: string
   /** Default 8126; 0 picks a free port (read it from `agent.port`). */
   port?: number
   /** ':memory:' or a SQLite file path (default ./.llmobs/agent.db, directory created on demand). */
   db?: string
-  /** When set, agentless endpoints (/api/v2/llmobs, /v1/input, eval-metric) require this DD-API-KEY. */
+  /**
+   * When set, the agentless endpoints (/api/v2/llmobs, /v1/input, eval-metric) and the query API
+   * (/api/spans, /api/traces, /api/counters, ..., hence the web UI's data) require this DD-API-KEY.
+   * The tracer-facing endpoints (/info, /v0.4|5/traces, /evp_proxy/) stay open, as the Agent's.
+   */
   apiKey?: string
+  /**
+   * Host names (or addresses) the agent answers to besides loopback ones and `host`, e.g. the
+   * name other containers reach it by. Any other Host header is refused (403) against DNS
+   * rebinding. Bound to 0.0.0.0 or ::, any IP address is accepted as well.
+   */
+  allowedHosts?: string[]
   /** `rate_by_service` answered to tracers (default `{"service:,env:": 1}`). */
   rates?: Record<string, number>
   /** Errors sampler budget: priority-0 chunks with an error kept per 1-second window (default 10). */
@@ -38,8 +49,13 @@ export interface LocalAgent {
   readonly host: string
   /** Where the data lives (':memory:' or the file path). */
   readonly db: string
-  /** Stops serving and closes the database. Idempotent. */
+  /**
+   * Stops serving (open connections are closed, fault delays cut short), waits until every
+   * request handler has settled, then closes the database. Idempotent.
+   */
   close (): Promise<void>
+  /** Requests being handled right now (0 once every one has settled). For tests and tools. */
+  inFlight (): number
   counters (): Counters
   /** For in-process tests and tools: read-only use (writes belong to the HTTP endpoints). */
   readonly store: Store
@@ -83,8 +99,11 @@ export async function startAgent (options: AgentOptions = {}): Promise<LocalAgen
   const errorsPerSecond = pick<number>(logger, 'errorsPerSecond', opts.errorsPerSecond, AGENT_DEFAULTS.errorsPerSecond, isCount)
   const maxTraceBodyBytes = pick<number>(logger, 'maxTraceBodyBytes', opts.maxTraceBodyBytes, AGENT_DEFAULTS.maxTraceBodyBytes, isPositive)
   const maxEvpBodyBytes = pick<number>(logger, 'maxEvpBodyBytes', opts.maxEvpBodyBytes, AGENT_DEFAULTS.maxEvpBodyBytes, isPositive)
-  if (!isLoopback(host)) {
-    logger.warn(`local agent bound to ${host}: it has no authentication and stores LLM inputs and outputs; anyone who can reach this address can read them`)
+  const allowedHosts = pick<string[]>(logger, 'allowedHosts', opts.allowedHosts, [], isHostList)
+  if (!isLoopbackHost(host.toLowerCase()) && host !== '[::1]') {
+    logger.warn(apiKey === undefined
+      ? `local agent bound to ${host}: it has no authentication and stores LLM inputs and outputs; anyone who can reach this address can read them (set an API key to protect the query API and UI)`
+      : `local agent bound to ${host}: the query API and UI need the API key, but traffic is plain HTTP and the tracer endpoints are open to anyone who can reach this address`)
   }
 
   const store = new Store(db)
@@ -98,12 +117,14 @@ export async function startAgent (options: AgentOptions = {}): Promise<LocalAgen
     faults: new Faults(),
     rates: { ...rates },
     apiKey,
+    hosts: hostPolicy(host, allowedHosts),
     maxTraceBodyBytes,
     maxEvpBodyBytes,
     logger,
     closing: closing.signal,
   }
-  const server = createAgentServer(ctx)
+  const agentServer = createAgentServer(ctx)
+  const server = agentServer.server
   try {
     await new Promise<void>((resolve, reject) => {
       server.once('error', reject)
@@ -130,13 +151,16 @@ export async function startAgent (options: AgentOptions = {}): Promise<LocalAgen
     db,
     store,
     counters: () => store.counters(),
+    inFlight: () => agentServer.inFlight(),
     close: () => {
       if (closed !== undefined) return closed
       closing.abort()
-      closed = new Promise<void>((resolve) => {
+      const stopped = new Promise<void>((resolve) => {
         server.close(() => resolve())
         server.closeAllConnections()
-      }).finally(() => store.close())
+      })
+      // The store outlives every handler, so none ever writes to a closed database.
+      closed = Promise.all([stopped, agentServer.drained()]).then(() => {}).finally(() => store.close())
       return closed
     },
   }
@@ -162,6 +186,6 @@ function isPositive (v: unknown): boolean {
   return Number.isInteger(v) && (v as number) > 0
 }
 
-function isLoopback (host: string): boolean {
-  return host === 'localhost' || host === '::1' || /^127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/.test(host)
+function isHostList (v: unknown): boolean {
+  return Array.isArray(v) && v.every((h) => typeof h === 'string' && /^\[?[A-Za-z0-9._:-]+\]?$/.test(h))
 }

@@ -2,7 +2,7 @@ import { mkdirSync } from 'node:fs'
 import { dirname } from 'node:path'
 import { COUNTER_NAMES, type CounterName, type Counters, zeroCounters } from './counters.js'
 import { openDatabase, type SqliteDatabase, type SqliteStatement } from './sqlite.js'
-import { SCHEMA } from './store_schema.js'
+import { SCHEMA, migrate } from './store_schema.js'
 import { StoreQueries } from './store_queries.js'
 
 /** How an LLMObs span event arrived: riding an APM trace, through the EVP proxy, or agentless. */
@@ -91,7 +91,7 @@ export class Store {
   private readonly insertChunk: SqliteStatement
   private readonly insertEvaluation: SqliteStatement
   private readonly addCounter: SqliteStatement
-  private readonly commitTx: (batch: Batch, now: number) => number
+  private readonly commitTx: (batch: Batch, now: number) => { spans: number, evaluations: number }
   private chunksSincePrune = 0
   private closed = false
 
@@ -109,6 +109,8 @@ export class Store {
       db.exec(SCHEMA)
       const seed = db.prepare('INSERT OR IGNORE INTO counters (name, value) VALUES (?, 0)')
       for (const name of COUNTER_NAMES) seed.run(name)
+      const removed = migrate(db)
+      if (removed > 0) db.prepare('UPDATE counters SET value = value + ? WHERE name = ?').run(removed, 'evaluation_duplicates_suppressed')
       this.memory = zeroCounters()
       for (const row of db.prepare('SELECT name, value FROM counters').all() as Array<{ name: string, value: number }>) {
         if ((COUNTER_NAMES as readonly string[]).includes(row.name)) this.memory[row.name as CounterName] = row.value
@@ -119,7 +121,7 @@ export class Store {
       this.insertChunk = db.prepare(`INSERT INTO apm_chunks
         (trace_id, root_name, service, priority, kept, span_count, error, llmobs_spans, endpoint, received_at)
         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`)
-      this.insertEvaluation = db.prepare(`INSERT INTO evaluations
+      this.insertEvaluation = db.prepare(`INSERT OR IGNORE INTO evaluations
         (trace_id, span_id, label, metric_type, value, ml_app, timestamp_ms, path, event, received_at)
         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`)
       this.addCounter = db.prepare('UPDATE counters SET value = value + ? WHERE name = ?')
@@ -133,15 +135,17 @@ export class Store {
 
   /**
    * Stores a request's batch in one transaction; events whose (trace_id, span_id) is already
-   * stored are counted in `duplicates_suppressed` instead. Returns the number of duplicates.
+   * stored are counted in `duplicates_suppressed` instead, evaluations whose identity is
+   * (store_schema.ts) in `evaluation_duplicates_suppressed`. Returns the span event duplicates.
    */
   commit (batch: Batch, now: number = Date.now()): number {
     const duplicates = this.commitTx(batch, now)
     for (const name of Object.keys(batch.counts) as CounterName[]) this.memory[name] += batch.counts[name] ?? 0
-    this.memory.duplicates_suppressed += duplicates
+    this.memory.duplicates_suppressed += duplicates.spans
+    this.memory.evaluation_duplicates_suppressed += duplicates.evaluations
     this.chunksSincePrune += batch.chunks.length
     if (this.chunksSincePrune >= PRUNE_EVERY) this.prune()
-    return duplicates
+    return duplicates.spans
   }
 
   /** Counts that store nothing else (rejected requests, faults). */
@@ -173,8 +177,9 @@ export class Store {
     this.db.close()
   }
 
-  private write (batch: Batch, now: number): number {
+  private write (batch: Batch, now: number): { spans: number, evaluations: number } {
     let duplicates = 0
+    let evaluationDuplicates = 0
     for (const s of batch.spans) {
       const r = this.insertSpan.run(s.traceId, s.spanId, s.parentId, s.name, s.kind, s.mlApp, s.status, s.startNs,
         s.duration, s.path, s.event, now)
@@ -185,14 +190,16 @@ export class Store {
         c.error ? 1 : 0, c.llmobsSpans, c.endpoint, now)
     }
     for (const e of batch.evaluations) {
-      this.insertEvaluation.run(e.traceId, e.spanId, e.label, e.metricType, e.value, e.mlApp, e.timestampMs, e.path, e.event, now)
+      const r = this.insertEvaluation.run(e.traceId, e.spanId, e.label, e.metricType, e.value, e.mlApp, e.timestampMs, e.path, e.event, now)
+      if (r.changes === 0) evaluationDuplicates++
     }
     for (const name of Object.keys(batch.counts) as CounterName[]) {
       const n = batch.counts[name] ?? 0
       if (n !== 0) this.addCounter.run(n, name)
     }
     if (duplicates > 0) this.addCounter.run(duplicates, 'duplicates_suppressed')
-    return duplicates
+    if (evaluationDuplicates > 0) this.addCounter.run(evaluationDuplicates, 'evaluation_duplicates_suppressed')
+    return { spans: duplicates, evaluations: evaluationDuplicates }
   }
 
   private prune (): void {

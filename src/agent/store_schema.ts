@@ -1,7 +1,10 @@
+import type { SqliteDatabase } from './sqlite.js'
+
 /**
  * The local agent's SQLite schema. `start_ns` is TEXT because nanoseconds since the epoch do not
  * fit a double exactly; SQLite's CAST(start_ns AS INTEGER) is exact (int64) for ordering.
- * (trace_id, span_id) is the LLMObs event identity the intake de-duplicates on.
+ * (trace_id, span_id) is the LLMObs event identity the intake de-duplicates on; evaluations
+ * have theirs too (EVALUATION_IDENTITY, created by `migrate`).
  */
 export const SCHEMA = `
 CREATE TABLE IF NOT EXISTS llmobs_spans (
@@ -54,3 +57,27 @@ CREATE TABLE IF NOT EXISTS counters (
   value INTEGER NOT NULL
 );
 `
+
+/**
+ * An evaluation's identity: (trace_id, span_id, label, ml_app, timestamp_ms) of a span-joined
+ * metric. quote() makes a missing ml_app or timestamp a value of its own (NULLs would never
+ * conflict, and 'NULL' the string is quoted differently). Tag-joined metrics have a NULL
+ * trace_id, and NULLs never conflict in a UNIQUE index, so those are all kept.
+ */
+const EVALUATION_IDENTITY = 'trace_id, span_id, label, quote(ml_app), quote(timestamp_ms)'
+
+/**
+ * Brings a store created by an older version up to date; runs on every open, in one
+ * transaction. Returns the evaluations deleted as duplicates (an older agent stored a resent
+ * evaluation twice), for the `evaluation_duplicates_suppressed` counter: the first copy stays.
+ */
+export function migrate (db: SqliteDatabase): number {
+  return db.transaction(() => {
+    const exists = db.prepare("SELECT 1 FROM sqlite_master WHERE type = 'index' AND name = 'evaluations_identity'").get()
+    if (exists !== undefined) return 0
+    const removed = db.prepare(`DELETE FROM evaluations WHERE trace_id IS NOT NULL AND id NOT IN
+      (SELECT MIN(id) FROM evaluations WHERE trace_id IS NOT NULL GROUP BY ${EVALUATION_IDENTITY})`).run().changes
+    db.exec(`CREATE UNIQUE INDEX evaluations_identity ON evaluations (${EVALUATION_IDENTITY})`)
+    return removed
+  })()
+}

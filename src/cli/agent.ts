@@ -1,12 +1,16 @@
 import { startAgent, type AgentOptions } from '../agent/start_agent.js'
 
 const USAGE = `usage: llmobs-ts agent [--host 127.0.0.1] [--port 8126] [--db ./.llmobs/agent.db|:memory:] [--api-key <key>]
+                       [--allowed-host <name>]...
 
 Runs the local agent + intake until interrupted (Ctrl-C / SIGTERM).
-  --host      interface to bind (default 127.0.0.1; anything else exposes stored LLM data)
-  --port      port (default 8126; 0 picks a free one)
-  --db        SQLite file (created on demand) or :memory:
-  --api-key   DD-API-KEY that agentless endpoints require (any non-empty key when unset)
+  --host          interface to bind (default 127.0.0.1; anything else exposes stored LLM data)
+  --port          port (default 8126; 0 picks a free one)
+  --db            SQLite file (created on demand) or :memory:
+  --api-key       DD-API-KEY that the agentless endpoints and the query API / web UI require
+                  (open the UI at /#key=<key>); unset: any non-empty key on agentless, open API
+  --allowed-host  a Host name the agent answers to besides loopback and --host (repeatable);
+                  other Host headers are refused, against DNS rebinding
 `
 
 type Parsed = { ok: true, options: AgentOptions, help: boolean } | { ok: false, error: string }
@@ -18,13 +22,14 @@ export function parseAgentArgs (args: readonly string[]): Parsed {
     if (arg === '-h' || arg === '--help') return { ok: true, options, help: true }
     const eq = arg.indexOf('=')
     const name = eq > 0 ? arg.slice(0, eq) : arg
-    if (name !== '--host' && name !== '--port' && name !== '--db' && name !== '--api-key') return { ok: false, error: `unknown option "${arg}"` }
+    if (name !== '--host' && name !== '--port' && name !== '--db' && name !== '--api-key' && name !== '--allowed-host') return { ok: false, error: `unknown option "${arg}"` }
     const value = eq > 0 ? arg.slice(eq + 1) : args[++i]
     if (value === undefined || value === '') return { ok: false, error: `${name} needs a value` }
     switch (name) {
       case '--host': options.host = value; break
       case '--db': options.db = value; break
       case '--api-key': options.apiKey = value; break
+      case '--allowed-host': options.allowedHosts = [...(options.allowedHosts ?? []), value]; break
       case '--port': {
         const port = Number(value)
         if (!/^[0-9]{1,5}$/.test(value) || port > 65535) return { ok: false, error: `--port must be 0-65535, got "${value}"` }
@@ -64,8 +69,10 @@ export async function runAgentCommand (args: string[]): Promise<number> {
   }
   const started = agent
   process.stdout.write(`llmobs-ts local agent listening on ${started.url}\n` +
-    `  store: ${started.db}${parsed.options.apiKey !== undefined ? '  (API key required on agentless endpoints)' : ''}\n` +
-    `  point tracers at it: DD_TRACE_AGENT_URL=${started.url}\n`)
+    `  store: ${started.db}${parsed.options.apiKey !== undefined ? '  (API key required on agentless endpoints and the query API)' : ''}\n` +
+    `  point tracers at it: DD_TRACE_AGENT_URL=${started.url}\n` +
+    // Never the key itself: this line ends up in terminals, CI logs and screenshots.
+    `  web UI: ${started.url}/${parsed.options.apiKey !== undefined ? '#key=<your API key>' : ''}\n`)
   const signal = await new Promise<NodeJS.Signals>((resolve) => {
     const onSignal = (s: NodeJS.Signals): void => {
       process.off('SIGINT', onSignal)

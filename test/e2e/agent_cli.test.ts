@@ -34,6 +34,10 @@ test('llmobs-ts agent: prints its URL, serves, stops cleanly on SIGTERM, never p
     const headers = { 'Content-Type': 'application/json' }
     assert.equal((await request(url, '/api/v2/llmobs', { method: 'POST', headers: { ...headers, 'DD-API-KEY': 'wrong' }, body })).status, 403)
     assert.equal((await request(url, '/api/v2/llmobs', { method: 'POST', headers: { ...headers, 'DD-API-KEY': 'TOPSECRET' }, body })).status, 202)
+    // The key guards the query API (and so the UI's data); the UI link names no key.
+    assert.equal((await request(url, '/api/counters')).status, 401)
+    assert.equal((await request(url, '/api/counters', { headers: { 'DD-API-KEY': 'TOPSECRET' } })).status, 200)
+    assert.match(out, /web UI: http:\/\/127\.0\.0\.1:\d+\/#key=<your API key>/)
     child.kill('SIGTERM')
     assert.equal(await exited, 0)
     assert.match(out, /SIGTERM, stopped/)
@@ -43,7 +47,7 @@ test('llmobs-ts agent: prints its URL, serves, stops cleanly on SIGTERM, never p
     const again = await startAgent({ port: 0, db })
     try {
       assert.equal(again.store.queries.countSpans(), 1)
-      assert.equal(again.counters().requests_rejected, 1)
+      assert.equal(again.counters().requests_rejected, 2)
     } finally {
       await again.close()
     }
@@ -55,6 +59,9 @@ test('llmobs-ts agent: prints its URL, serves, stops cleanly on SIGTERM, never p
 test('agent arguments: values, --flag=value, help, and refusals', () => {
   assert.deepEqual(parseAgentArgs(['--host', '127.0.0.1', '--port=0', '--db', ':memory:', '--api-key', 'k']),
     { ok: true, help: false, options: { host: '127.0.0.1', port: 0, db: ':memory:', apiKey: 'k' } })
+  assert.deepEqual(parseAgentArgs(['--allowed-host', 'agent.internal', '--allowed-host=devbox.lan']),
+    { ok: true, help: false, options: { allowedHosts: ['agent.internal', 'devbox.lan'] } })
+  assert.deepEqual(parseAgentArgs(['--allowed-host']), { ok: false, error: '--allowed-host needs a value' })
   assert.deepEqual(parseAgentArgs(['-h']), { ok: true, help: true, options: {} })
   assert.deepEqual(parseAgentArgs(['--port', '70000']), { ok: false, error: '--port must be 0-65535, got "70000"' })
   assert.deepEqual(parseAgentArgs(['--port', 'x']), { ok: false, error: '--port must be 0-65535, got "x"' })
@@ -65,13 +72,14 @@ test('agent arguments: values, --flag=value, help, and refusals', () => {
 test('startAgent: a non-loopback host is warned about once; bad options fall back with a warning; close is idempotent', async () => {
   const warnings: string[] = []
   const logger = { info: () => {}, warn: (m: string) => { warnings.push(m) } }
-  const agent = await startAgent({ host: '0.0.0.0', port: 0, db: ':memory:', logger, errorsPerSecond: -3 as number })
+  const agent = await startAgent({ host: '0.0.0.0', port: 0, db: ':memory:', logger, errorsPerSecond: -3 as number, allowedHosts: ['ok', 'not a host'] })
   try {
     assert.match(agent.url, /^http:\/\/127\.0\.0\.1:\d+$/)
     assert.equal((await request(agent.url, '/info')).status, 200)
-    assert.equal(warnings.length, 2)
+    assert.equal(warnings.length, 3)
     assert.ok(warnings.some((w) => /bound to 0\.0\.0\.0/.test(w)))
     assert.ok(warnings.some((w) => /invalid option errorsPerSecond/.test(w)))
+    assert.ok(warnings.some((w) => /invalid option allowedHosts/.test(w)))
   } finally {
     await Promise.all([agent.close(), agent.close()])
     await agent.close()

@@ -2,7 +2,7 @@ import { test } from 'node:test'
 import assert from 'node:assert/strict'
 import { startAgent } from '../../src/agent/start_agent.js'
 import type { SpanRecord, TraceSummary } from '../../src/agent/store_queries.js'
-import { counters, expected, fixture, getJson, postEvp, putTraces, request, sendFixture, spanEvent } from '../helpers/agent_client.js'
+import { counters, expected, fixture, getJson, postEvp, putTraces, request, resetAgent, sendFixture, spanEvent } from '../helpers/agent_client.js'
 
 test('GET /info advertises the endpoints and features tracers look for; / is a placeholder page', async () => {
   const agent = await startAgent({ port: 0, db: ':memory:' })
@@ -65,7 +65,7 @@ test('dd-trace-js 5.132 fixtures: every captured request accepted; spans, traces
     const chunks = await getJson<{ chunks: Array<{ kept: boolean, priority: number, span_count: number }> }>(agent.url, '/api/chunks')
     assert.deepEqual(chunks.chunks.map((c) => [c.kept, c.priority, c.span_count]), [[true, 1, 4], [true, 1, 4]])
 
-    const reset = await request(agent.url, '/api/reset', { method: 'POST' })
+    const reset = await resetAgent(agent.url)
     assert.equal(reset.status, 200)
     assert.deepEqual(await counters(agent.url), expected({}))
     assert.equal((await getJson<{ spans: unknown[] }>(agent.url, '/api/spans')).spans.length, 0)
@@ -116,9 +116,10 @@ test('agentless intake: DD-API-KEY required (403), checked against --api-key; ev
     const evalBody = JSON.stringify({ data: { type: 'evaluation_metric', attributes: { metrics: [{ join_on: { span: { span_id: '1', trace_id: 'al1' } }, label: 'l', metric_type: 'boolean', boolean_value: true }] } } })
     const ev = await request(agent.url, '/api/intake/llm-obs/v2/eval-metric', { method: 'POST', headers: { ...json, 'DD-API-KEY': 'secret-key' }, body: evalBody })
     assert.equal(ev.status, 202)
-    const { spans } = await getJson<{ spans: SpanRecord[] }>(agent.url, '/api/spans')
+    const key = { 'DD-API-KEY': 'secret-key' }
+    const { spans } = await getJson<{ spans: SpanRecord[] }>(agent.url, '/api/spans', key)
     assert.deepEqual(spans.map((s) => [s.trace_id, s.span_id, s.path]), [['al1', '1', 'agentless']])
-    assert.deepEqual(await counters(agent.url), expected({ payloads_received: 2, llmobs_agentless: 1, evaluations: 1, requests_rejected: 2 }))
+    assert.deepEqual(await counters(agent.url, key), expected({ payloads_received: 2, llmobs_agentless: 1, evaluations: 1, requests_rejected: 2 }))
   } finally {
     await agent.close()
   }

@@ -8,7 +8,7 @@ import { fileURLToPath } from 'node:url'
 
 const cli = fileURLToPath(new URL('../../src/cli/main.js', import.meta.url))
 
-test('npm start -- --once: the demo prints a ledger with nothing lost or stored twice and exits 0', { timeout: 90_000 }, () => {
+test('npm start -- --once: the demo prints a ledger with nothing lost and no duplicate arrival, and exits 0', { timeout: 90_000 }, () => {
   const cwd = mkdtempSync(join(tmpdir(), 'llmobs-demo-'))
   try {
     const r = spawnSync(process.execPath, [cli, 'demo', '--once', '--requests', '60', '--sample-rate', '0.25'], { cwd, encoding: 'utf8', timeout: 80_000 })
@@ -22,7 +22,10 @@ test('npm start -- --once: the demo prints a ledger with nothing lost or stored 
     assert.ok(created >= 60 * 4, `created ${created}`)
     assert.equal(value('delivered'), created)
     assert.equal(value('lost'), 0)
-    assert.equal(value('duplicates'), 0)
+    // The agent's duplicates_suppressed, read over the query API: a double send would show here.
+    assert.equal(value('duplicate arrivals'), 0)
+    assert.doesNotMatch(r.stdout, /^ {2}duplicates: /m, 'no "stored twice" figure: the store\'s UNIQUE key makes it 0 by construction')
+    assert.match(r.stdout, /duplicate arrivals:\n? +spans that reached the agent again/)
     assert.ok(value('rescued') > 0, 'at 25% sampling most traces are predicted drops')
     assert.ok(value('rode the trace') > 0)
     assert.equal(value('rode the trace') + value('rescued') + value('direct') >= created, true)

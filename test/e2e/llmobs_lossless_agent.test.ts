@@ -65,10 +65,10 @@ test('apm_agentless against the local agent: unsampled chunks reach /v1/input an
     await llmobs.trace({ kind: 'workflow', name: `wf-${i}` }, () => llmobs.trace({ kind: 'llm', name: 'chat' }, () => {}))
   }
   await llmobs.flush()
-  const { spans } = await getJson<{ spans: Array<{ path: string }> }>(agent.url, '/api/spans?ml_app=agentless-e2e&limit=1000')
+  const { spans } = await getJson<{ spans: Array<{ path: string }> }>(agent.url, '/api/spans?ml_app=agentless-e2e&limit=1000', { 'DD-API-KEY': 'k-agentless' })
   assert.equal(spans.length, 10)
   assert.ok(spans.every((s) => s.path === 'agentless'))
-  const c = await getJson<Record<string, number>>(agent.url, '/api/counters')
+  const c = await getJson<Record<string, number>>(agent.url, '/api/counters', { 'DD-API-KEY': 'k-agentless' })
   assert.equal(c.llmobs_extracted, 10)
   assert.equal(c.duplicates_suppressed, 0)
   assert.equal(c.requests_rejected, 0)

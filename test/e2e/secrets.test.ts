@@ -90,15 +90,19 @@ function storeBytes (dir: string): Buffer {
   return Buffer.concat(readdirSync(dir).map((f) => readFileSync(join(dir, f))))
 }
 
-/** What a browser (or anyone on the port) can read from the agent. */
-async function uiAndQueryText (base: string): Promise<string> {
+/**
+ * What a browser (or anyone on the port) can read from the agent. The query API needs the
+ * agent's key (`key`), sent the way the UI sends it: the answers must still never echo it.
+ */
+async function uiAndQueryText (base: string, key: string): Promise<string> {
   const paths = ['/', '/info', '/api/counters', '/api/spans?limit=1000', '/api/traces?limit=100', '/api/chunks?limit=100', '/api/evaluations?limit=100', '/api/faults']
   const home = await (await fetch(base + '/')).text()
   for (const m of home.matchAll(/(?:src|href)="([^"]+)"/g)) if (m[1].startsWith('/')) paths.push(m[1])
+  const headers = { 'DD-API-KEY': key }
   const texts: string[] = []
-  for (const p of paths) texts.push(await (await fetch(base + p)).text())
+  for (const p of paths) texts.push(await (await fetch(base + p, { headers })).text())
   const traces = JSON.parse(texts[4]) as { traces: Array<{ trace_id: string }> }
-  for (const t of traces.traces) texts.push(await (await fetch(`${base}/api/traces/${t.trace_id}`)).text())
+  for (const t of traces.traces) texts.push(await (await fetch(`${base}/api/traces/${t.trace_id}`, { headers })).text())
   return texts.join('\n')
 }
 
@@ -129,7 +133,7 @@ test('agentless: the key travels only in the DD-API-KEY header to the intake; ne
       if (!s.url.startsWith('/api/')) assert.equal(s.headers['dd-api-key'], undefined, `no key to the agent: ${s.url}`)
     }
 
-    const ui = await uiAndQueryText(agent.url)
+    const ui = await uiAndQueryText(agent.url, KEY)
     assert.match(ui, /secret-llm/, 'the UI and query API show the spans')
     assert.deepEqual(leaks(ui), [], 'UI HTML, assets and query API')
     assert.deepEqual(leaks(logged.join('\n')), [], 'the agent\'s own log')
@@ -152,7 +156,7 @@ test('agentless with a key the intake refuses: the 403 is logged and counted, th
     assert.match(r.err, /403/)
     assert.deepEqual(leaks(r.out + r.err), [])
     assert.deepEqual(leaks(logged.join('\n')), [])
-    assert.deepEqual(leaks(await uiAndQueryText(agent.url)), [])
+    assert.deepEqual(leaks(await uiAndQueryText(agent.url, 'a-different-key')), [])
   } finally {
     await agent.close()
   }
@@ -266,13 +270,13 @@ test('bodies are capped before they are buffered: declared, streamed and inflate
   const agent = await startAgent({ port: 0, db: ':memory:', maxTraceBodyBytes: cap, maxEvpBodyBytes: cap })
   try {
     // A declared length over the cap is refused before a byte of body is sent.
-    const declared = await rawRequest(agent.port, 'PUT /v0.4/traces HTTP/1.1\r\nHost: x\r\nContent-Type: application/msgpack\r\nContent-Length: 1000000000\r\n\r\n', undefined)
+    const declared = await rawRequest(agent.port, 'PUT /v0.4/traces HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/msgpack\r\nContent-Length: 1000000000\r\n\r\n', undefined)
     assert.match(declared.status, /^HTTP\/1\.1 413/)
-    const evp = await rawRequest(agent.port, 'POST /evp_proxy/v2/api/v2/llmobs HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nX-Datadog-EVP-Subdomain: llmobs-intake\r\nContent-Length: 1000000000\r\n\r\n', undefined)
+    const evp = await rawRequest(agent.port, 'POST /evp_proxy/v2/api/v2/llmobs HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\nX-Datadog-EVP-Subdomain: llmobs-intake\r\nContent-Length: 1000000000\r\n\r\n', undefined)
     assert.match(evp.status, /^HTTP\/1\.1 413/)
     // A chunked body is counted as it arrives: the agent stops reading at the cap, so a client
     // streaming 256 MiB gets its 413 after little more than the cap plus socket buffers.
-    const streamed = await rawRequest(agent.port, 'PUT /v0.4/traces HTTP/1.1\r\nHost: x\r\nContent-Type: application/msgpack\r\nTransfer-Encoding: chunked\r\n\r\n', { chunkBytes: 16 * 1024, maxBytes: 256 * 1024 * 1024 })
+    const streamed = await rawRequest(agent.port, 'PUT /v0.4/traces HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/msgpack\r\nTransfer-Encoding: chunked\r\n\r\n', { chunkBytes: 16 * 1024, maxBytes: 256 * 1024 * 1024 })
     assert.match(streamed.status, /^HTTP\/1\.1 413/)
     assert.ok(streamed.written < 32 * 1024 * 1024, `client wrote ${streamed.written} bytes before the refusal`)
     // A small gzip body that inflates past the cap.

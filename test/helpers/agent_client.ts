@@ -23,8 +23,9 @@ export async function request (base: string, path: string, init: { method?: stri
   return { status: res.status, body, json, headers: res.headers }
 }
 
-export async function getJson<T = Record<string, unknown>> (base: string, path: string): Promise<T> {
-  const r = await request(base, path)
+/** `headers`: e.g. `{ 'DD-API-KEY': key }` for an agent started with an API key. */
+export async function getJson<T = Record<string, unknown>> (base: string, path: string, headers?: Record<string, string>): Promise<T> {
+  const r = await request(base, path, { headers })
   if (r.status !== 200) throw new Error(`GET ${path}: ${r.status} ${r.body}`)
   return r.json as T
 }
@@ -38,8 +39,13 @@ export function postEvp (base: string, events: unknown[], subdomain = 'llmobs-in
   return request(base, '/evp_proxy/v2/api/v2/llmobs', { method: 'POST', headers: { 'Content-Type': 'application/json', 'X-Datadog-EVP-Subdomain': subdomain }, body })
 }
 
-export async function counters (base: string): Promise<Counters> {
-  return getJson<Counters>(base, '/api/counters')
+export async function counters (base: string, headers?: Record<string, string>): Promise<Counters> {
+  return getJson<Counters>(base, '/api/counters', headers)
+}
+
+/** `POST /api/reset` as the agent accepts it: a JSON body (never a CORS-simple request). */
+export function resetAgent (base: string, headers: Record<string, string> = {}): Promise<Reply> {
+  return request(base, '/api/reset', { method: 'POST', headers: { 'Content-Type': 'application/json', ...headers }, body: '{}' })
 }
 
 /** Zero counters with some set: for exact `deepEqual` checks. */

@@ -30,7 +30,7 @@ export async function providerRig (mlApp = 'integration-app'): Promise<ProviderR
       await tracer.flush()
       await llmobs.flush()
       const events = await storedEvents(agent.url)
-      await fetch(`${agent.url}/api/reset`, { method: 'POST' })
+      await fetch(`${agent.url}/api/reset`, { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: '{}' })
       return events
     },
     close: async () => {

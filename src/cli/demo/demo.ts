@@ -1,5 +1,5 @@
 import net from 'node:net'
-import { startAgent, type LocalAgent } from '../../agent/start_agent.js'
+import { startAgent, type Counters, type LocalAgent } from '../../agent/start_agent.js'
 import { LLMObs } from '../../llmobs/sdk.js'
 import { Tracer } from '../../trace/tracer.js'
 import { startFakeProvider } from './fake_provider.js'
@@ -9,7 +9,7 @@ const USAGE = `usage: llmobs-ts demo [--once] [--sample-rate r] [--requests n] [
 
 Starts the local agent (port 8126 when free), runs a two-service LLM app against a fake model
 provider, then prints the delivery ledger and serves the UI until Ctrl-C (--once: exit instead,
-status 0 only when nothing was lost or stored twice).
+status 0 only when nothing was lost and nothing arrived twice).
 `
 
 interface DemoOptions { once: boolean, sampleRate: number, requests: number, concurrency: number, seed: number }
@@ -36,7 +36,7 @@ export async function runDemo (args: string[]): Promise<number> {
   if (typeof o === 'string') { process.stderr.write(`llmobs-ts demo: ${o}\n${USAGE}`); return 2 }
   const out = process.stdout
   const agent = await startAgent({ port: await portFree(8126) ? 8126 : 0, logger: { info: () => {}, warn: (m) => process.stderr.write(`agent: ${m}\n`) } })
-  await fetch(`${agent.url}/api/reset`, { method: 'POST' })
+  await fetch(`${agent.url}/api/reset`, { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: '{}' })
   out.write(`local agent + intake + UI on ${agent.url} (store: ${agent.db})\n`)
   const provider = await startFakeProvider(o.seed)
   const rules = [{ sample_rate: o.sampleRate }]
@@ -66,14 +66,15 @@ export async function runDemo (args: string[]): Promise<number> {
   if (tty) out.write('\n')
   await Promise.all([front.llmobs.flush(), back.llmobs.flush()])
 
-  const ledger = readLedger(agent, [front, back])
+  const ledger = await readLedger(agent, [front.llmobs.stats(), back.llmobs.stats()], 'support-bot')
   out.write('\ndelivery ledger\n')
   for (const [k, v] of ledger.lines) out.write(`  ${k}: ${v}\n`)
+  out.write(LEDGER_NOTE)
   out.write(`\nUI: ${agent.url}/  (traces, spans, delivery counters)\n`)
 
   await Promise.all([chat.close(), kb.close(), provider.close()])
   await Promise.all([front.tracer.shutdown(), back.tracer.shutdown(), front.llmobs.disable(), back.llmobs.disable()])
-  const healthy = ledger.lost === 0 && ledger.duplicates === 0
+  const healthy = ledger.lost === 0 && ledger.duplicateArrivals === 0
   if (o.once) {
     await agent.close()
     return healthy ? 0 : 1
@@ -103,34 +104,53 @@ function service (agent: LocalAgent, name: string, rules: unknown[]): Service {
   return { tracer, llmobs }
 }
 
-interface Ledger { lines: Array<[string, number]>, lost: number, duplicates: number }
+export interface Ledger { lines: Array<[string, number]>, lost: number, duplicateArrivals: number }
 
-function readLedger (agent: LocalAgent, services: Service[]): Ledger {
-  const s = services.map((x) => x.llmobs.stats())
-  const sum = (f: (st: ReturnType<LLMObs['stats']>) => number): number => s.reduce((n, st) => n + f(st), 0)
+type Stats = ReturnType<LLMObs['stats']>
+
+/**
+ * What each figure means. The store keeps one row per (trace_id, span_id) (a UNIQUE key), so
+ * "stored twice" is 0 by construction and not shown; a double send shows instead as a duplicate
+ * arrival: an event that reached the agent when its identity was already stored (the agent's
+ * `duplicates_suppressed`). A client that times out after the agent stored its post and sends
+ * it again could cause one; the demo's agent is local and never slow, so here any is a bug.
+ */
+const LEDGER_NOTE = '  (delivered: distinct LLM spans stored; lost: created but never stored; duplicate arrivals:\n' +
+  '   spans that reached the agent again after being stored, which the agent suppressed. The store\n' +
+  '   holds each (trace_id, span_id) once, so a double send shows there, never as a second row.)\n'
+
+/** The demo's ledger from the SDKs' stats, the distinct spans stored and the agent's counters. */
+function buildLedger (stats: readonly Stats[], storedUnique: number, counters: Pick<Counters, 'duplicates_suppressed' | 'chunks_dropped_sampling'>): Ledger {
+  const sum = (f: (st: Stats) => number): number => stats.reduce((n, st) => n + f(st), 0)
   const created = sum((x) => x.created)
-  // In-process read of the agent's store (the query API pages at 1000 rows).
-  const rows = agent.store.queries.listSpans({ mlApp: 'support-bot', limit: Number.MAX_SAFE_INTEGER })
-  const counters = agent.counters()
-  const stored = rows.length
-  const unique = new Set(rows.map((r) => `${r.trace_id}/${r.span_id}`)).size
-  const duplicates = stored - unique
-  const lost = created - unique
+  const lost = created - storedUnique
+  const duplicateArrivals = counters.duplicates_suppressed
   return {
     lost,
-    duplicates,
+    duplicateArrivals,
     lines: [
       ['created', created],
       ['rode the trace', sum((x) => x.rodeTrace)],
       ['rescued', sum((x) => x.rescuedPredictedDrop + x.rescuedPayloadFailed)],
       ['direct', sum((x) => x.direct)],
-      ['delivered', unique],
-      ['duplicates', duplicates],
+      ['delivered', storedUnique],
       ['lost', lost],
-      ['agent: duplicates suppressed', counters.duplicates_suppressed],
+      ['duplicate arrivals', duplicateArrivals],
       ['agent: APM chunks dropped by sampling', counters.chunks_dropped_sampling],
     ],
   }
+}
+
+/** The ledger of `mlApp`'s spans at `agent`, given the stats of the SDKs that sent them. */
+export async function readLedger (agent: LocalAgent, stats: readonly Stats[], mlApp: string): Promise<Ledger> {
+  // In-process read of the agent's store (the query API pages at 1000 rows); rows are distinct
+  // by the store's UNIQUE key.
+  const stored = agent.store.queries.listSpans({ mlApp, limit: Number.MAX_SAFE_INTEGER }).length
+  // The counters as any client sees them, over the query API.
+  const res = await fetch(`${agent.url}/api/counters`)
+  if (!res.ok) throw new Error(`GET /api/counters: HTTP ${res.status}`)
+  const counters = await res.json() as Counters
+  return buildLedger(stats, stored, counters)
 }
 
 function portFree (port: number): Promise<boolean> {

@@ -1,4 +1,4 @@
-/* global document, window, location, Node */
+/* global document, window, location, history, sessionStorage, Node */
 // The local agent's web UI: a trace list, a trace view and the delivery counters, from the
 // agent's JSON API. LLM inputs and outputs are untrusted, so the DOM is built with createElement
 // and text nodes only; the page's CSP (Trusted Types) also makes every HTML-parsing sink throw.
@@ -89,10 +89,53 @@ function traceHref (id) { return `#/trace/${encodeURIComponent(id)}` }
 
 // ---- data -----------------------------------------------------------------------------------
 
+// ---- API key --------------------------------------------------------------------------------
+// An agent started with an API key wants it on every query-API request. The page takes it from
+// the URL fragment (`/#key=...`: a fragment never reaches the server, its logs or a Referer),
+// wipes it from the address bar and history at once, and keeps it in sessionStorage (this tab
+// only, gone when the tab closes). Without one, a 401 asks for it.
+
+const KEY_SLOT = 'llmobs-ts.agent-api-key'
+let apiKey = readStoredKey()
+
+function readStoredKey () {
+  try { return sessionStorage.getItem(KEY_SLOT) ?? '' } catch { return '' }
+}
+
+function storeKey (key) {
+  apiKey = key
+  try {
+    if (key === '') sessionStorage.removeItem(KEY_SLOT)
+    else sessionStorage.setItem(KEY_SLOT, key)
+  } catch { /* storage off: the key lasts until the page reloads */ }
+}
+
+function takeKeyFromFragment () {
+  const m = /^#key=([^&]*)(?:&(.*))?$/.exec(location.hash)
+  if (m === null) return
+  let key
+  try { key = decodeURIComponent(m[1]) } catch { key = m[1] }
+  if (key !== '') storeKey(key)
+  history.replaceState(null, '', `${location.pathname}${location.search}#${m[2] ?? '/traces'}`)
+}
+
+function askForKey (wrong) {
+  const input = h('input', { type: 'password', name: 'api-key', autocomplete: 'off', 'aria-label': 'API key', placeholder: 'API key' })
+  const submit = () => { storeKey(input.value.trim()); route() }
+  input.addEventListener('keydown', (e) => { if (e.key === 'Enter') submit() })
+  show(h('div', { class: 'key-prompt' },
+    h('p', {}, wrong ? 'The agent refused this API key. Enter the one it was started with:' : 'This agent is protected by an API key. Enter it to see its data:'),
+    h('p', { class: 'toolbar' }, input, h('button', { type: 'button', onclick: submit }, 'Use key')),
+    h('p', { class: 'muted' }, 'Or open this page as /#key=<key>. The key stays in this tab only.')))
+  input.focus()
+}
+
 async function api (path) {
   let res
+  const headers = { Accept: 'application/json' }
+  if (apiKey !== '') headers['DD-API-KEY'] = apiKey
   try {
-    res = await fetch(path, { headers: { Accept: 'application/json' } })
+    res = await fetch(path, { headers })
   } catch (err) {
     setConn(false)
     throw err
@@ -375,8 +418,9 @@ const COUNTERS = {
   llmobs_evp: 'LLM span events posted through the EVP proxy: rescued from dropped or failed traces, or sent directly.',
   llmobs_agentless: 'LLM span events posted straight to the intake endpoint /api/v2/llmobs.',
   duplicates_suppressed: 'Events not stored because an event with the same (trace_id, span_id) was already stored, whichever path either came by.',
-  evaluations: 'Evaluation metrics stored.',
-  requests_rejected: 'Requests refused by validation (bad method, content type, body, size, API key): answered 4xx, nothing stored.',
+  evaluations: 'Evaluation metrics received, duplicates included.',
+  evaluation_duplicates_suppressed: 'Evaluations not stored because one with the same span, label, ml_app and timestamp was already stored.',
+  requests_rejected: 'Requests refused by validation (bad method, content type, body, size, API key, Host, cross-site): answered 4xx, nothing stored.',
   faults_injected: 'Requests failed or delayed on purpose through POST /api/faults (fault tests).',
   requests_quiet: 'Calls to endpoints the agent does not model (remote config, telemetry, stats), answered quietly.',
 }
@@ -405,6 +449,7 @@ async function showDelivery (gen) {
 // ---- routing --------------------------------------------------------------------------------
 
 function fail (err) {
+  if (err?.status === 401) { askForKey(apiKey !== ''); return }
   show(h('p', { class: 'empty' }, 'Could not load data from the agent: ', String(err?.message ?? err)))
 }
 
@@ -429,5 +474,6 @@ function route () {
   run.catch((err) => { if (gen === generation) fail(err) })
 }
 
-window.addEventListener('hashchange', route)
+window.addEventListener('hashchange', () => { takeKeyFromFragment(); route() })
+takeKeyFromFragment()
 route()
