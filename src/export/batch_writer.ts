@@ -65,8 +65,6 @@ export class BatchWriter<T> {
     if (this.queue.length > 0) this.arm(true)
   }
 
-  get hasDestination (): boolean { return this.destination !== undefined }
-
   enqueue (item: T, json: string): void {
     const bytes = Buffer.byteLength(json) + this.opts.itemOverheadBytes
     if (this.closed) {
@@ -132,8 +130,8 @@ export class BatchWriter<T> {
     this.closedHard = true
   }
 
+  /** Items held: queued, in flight or waiting to be retried. */
   get size (): number { return this.heldItems }
-  get busy (): boolean { return this.heldItems > 0 }
 
   private arm (now: boolean): void {
     if (this.destination === undefined) return

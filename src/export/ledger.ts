@@ -22,6 +22,12 @@ export interface EventRecord {
   event: object | undefined
   json: string | undefined
   settled: boolean
+  /**
+   * Which path holds the event: none yet, a trace payload (riding), or the LLMObs writer
+   * (shipped). An event takes at most one ride and is shipped at most once, whatever happens to
+   * the spans that carry it (a processor may copy a span, or re-emit it in a later chunk).
+   */
+  claim: 'free' | 'riding' | 'shipped'
   /** Tags still to be rendered into the event's sorted list when it is serialised. */
   tagMap: Record<string, string> | undefined
   /** Who follows this record to its fate (the LLMObs core that created it). */
@@ -72,12 +78,12 @@ export class DeliveryLedger {
 
   create (event: object | undefined, owner: unknown, json?: string): EventRecord {
     this.created++
-    return { event, json, settled: false, tagMap: undefined, owner }
+    return { event, json, settled: false, claim: 'free', tagMap: undefined, owner }
   }
 
   noteTruncated (): void { this.truncated++ }
 
-  route (route: Route, count = 1): void { this.routes[route] += count }
+  route (route: Route): void { this.routes[route]++ }
 
   /** Returns false when the record was already settled (refused, counted as an internal error). */
   deliver (record: EventRecord): boolean {

@@ -6,6 +6,7 @@ export type TraceFailureReason =
   | 'refused'          // other 4xx
   | 'retries_exhausted' // network errors / 429 / 5xx past the retry budget
   | 'shutdown'         // the writer was shut down before the chunk could be sent
+  | 'not_exported'     // APM export is off (LLM Observability without APM) and the chunk carried riders
 
 /**
  * What happened to a set of chunks handed to the trace writer. Every chunk appended is reported

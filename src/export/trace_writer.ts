@@ -171,6 +171,14 @@ export class TraceWriter {
     if (!this.buffer(chunk, { riders: chunk.riders, spans: undefined, start, end, size })) body.truncate(start)
   }
 
+  /**
+   * A chunk that will not be sent (APM export turned off while events still rode on it, after
+   * an LLMObs disable/enable that changed modes): its fate is reported so its riders are rescued.
+   */
+  discard (chunk: Chunk): void {
+    if (chunk.riders !== undefined && chunk.riders.length > 0) this.settleOne(chunk, { reason: 'not_exported', detail: 'APM export is off' })
+  }
+
   private buffer (chunk: Chunk, entry: Entry): boolean {
     const size = entry.size
     if (entry.json !== undefined || entry.spans !== undefined) {

@@ -120,6 +120,12 @@ export class LlmobsCore implements EventOwner, HookedCore {
   private buildAndRoute (span: Span, st: LlmobsSpanState): void {
     try {
       this.route(span, st)
+    } catch (err) {
+      // Counted, not lost silently: whatever broke (a getter in user data, an id overwritten by
+      // user code), the event exists in the ledger and leaves it with a reason.
+      log.internalError('llmobs.event', err)
+      const record = st.record ?? (st.record = this.created(undefined))
+      if (!record.settled && record.claim === 'free') this.settle(this.ledgers.spans.drop(record, 'encoding_error'))
     } finally {
       // The event owns what is sent; a cut event must not leave the uncut strings reachable
       // from a span the application may keep for long.
@@ -138,7 +144,7 @@ export class LlmobsCore implements EventOwner, HookedCore {
           this.settle(this.ledgers.spans.drop(this.created(undefined), 'user_processor'))
           return
         }
-        if (out !== null && typeof out === 'object') event = out
+        if (typeof out === 'object') event = out
         else if (out !== undefined) log.warnOnce('llmobs.processor.return', 'an LLMObs processor returned something that is not an event; the event it was given is sent instead')
       } catch (err) {
         log.internalError('llmobs processor (event kept as it was)', err)
@@ -156,34 +162,26 @@ export class LlmobsCore implements EventOwner, HookedCore {
       tagMap = tagsToMap(event.tags)
     }
     let tagsRendered = hasProcessors
-    const record = this.created(event)
+    const record = st.record = this.created(event)
     let mlApp = st.mlApp
-    try {
-      // The state bounds everything users supplied: an event known small skips the walk entirely.
-      const limit = DEFAULTS.llmobs.eventSizeLimit
-      if (hasProcessors || stateMayExceed(span, st, this.ctx, limit)) {
-        // The limit applies to the event as sent, tags included.
-        if (!tagsRendered) { event.tags = tagList(tagMap); tagsRendered = true }
-        const outcome = truncateToFit(event, limit)
-        if (outcome === 'too_large') { this.settle(this.ledgers.spans.drop(record, 'encoding_error')); return }
-        if (outcome === 'truncated') {
-          this.ledgers.spans.noteTruncated()
-          // meta_struct carries tags as a map and ml_app apart: both from the cut event.
-          tagMap = tagsToMap(event.tags)
-          mlApp = tagMap.ml_app ?? mlApp
-        }
+    // The state bounds everything users supplied: an event known small skips the walk entirely.
+    const limit = DEFAULTS.llmobs.eventSizeLimit
+    if (hasProcessors || stateMayExceed(span, st, this.ctx, limit)) {
+      // The limit applies to the event as sent, tags included.
+      if (!tagsRendered) { event.tags = tagList(tagMap); tagsRendered = true }
+      const outcome = truncateToFit(event, limit)
+      if (outcome === 'too_large') { this.settle(this.ledgers.spans.drop(record, 'encoding_error')); return }
+      if (outcome === 'truncated') {
+        this.ledgers.spans.noteTruncated()
+        // meta_struct carries tags as a map and ml_app apart: both from the cut event.
+        tagMap = tagsToMap(event.tags)
+        mlApp = tagMap.ml_app ?? mlApp
       }
-      // A processor may have put values JSON cannot carry (BigInt, cycles): find out now, while
-      // the event is one, rather than in a batch.
-      if (hasProcessors) record.json = serializeEvent(event)
-    } catch (err) {
-      // Counted, not lost silently: the event exists in the ledger and leaves it with a reason.
-      log.internalError('llmobs.event', err)
-      this.settle(this.ledgers.spans.drop(record, 'encoding_error'))
-      return
     }
+    // A processor may have put values JSON cannot carry (BigInt, cycles): find out now, while
+    // the event is one, rather than in a batch.
+    if (hasProcessors) record.json = serializeEvent(event)
     if (!tagsRendered) record.tagMap = tagMap
-    st.record = record
     if (ridesTraces(this.mode) && this.tracer.writer !== undefined) {
       span.writeMetaStruct(META_STRUCT_KEY, toMetaStruct(event, mlApp, tagMap))
     } else {
@@ -201,8 +199,10 @@ export class LlmobsCore implements EventOwner, HookedCore {
 
   deliver (record: EventRecord): void { this.settle(this.ledgers.spans.deliver(record)) }
 
-  /** Hands an event to the LLMObs span writer, serialising it once. */
+  /** Hands an event to the LLMObs span writer, serialising it once; never twice. */
   ship (record: EventRecord, route: Route): void {
+    if (record.claim === 'shipped' || record.settled) return
+    record.claim = 'shipped'
     this.ledgers.spans.route(route)
     if (record.json === undefined) {
       try {
@@ -270,7 +270,9 @@ export class LlmobsCore implements EventOwner, HookedCore {
     this.hooks.detach(this)
     for (const u of this.undo) u()
     // Nothing is held any more: closing cannot lose an item.
-    void Promise.all([this.spans.shutdown(0), this.evals.shutdown(0)]).finally(() => this.destinations.close())
+    void Promise.all([this.spans.shutdown(0), this.evals.shutdown(0)])
+      .finally(() => this.destinations.close())
+      .catch((err: unknown) => log.internalError('llmobs.retire', err))
     this.onRetired(this)
   }
 

@@ -3,6 +3,7 @@ import type { ChunkProcessor } from '../pipeline/processor_chain.js'
 import type { Span } from '../trace/span.js'
 import type { SpanData } from '../trace/span_data.js'
 import type { Chunk } from '../trace/trace_state.js'
+import { isHexId } from '../trace/ids.js'
 import type { EventRecord, Route } from '../export/ledger.js'
 import { ownerOf } from './event_owner.js'
 import { getState, META_STRUCT_KEY, SUBMITTED_TAG } from './span_state.js'
@@ -29,13 +30,27 @@ export class LlmobsRescueProcessor implements ChunkProcessor {
       try {
         // Cheapest checks first: most spans are plain APM spans with neither state nor meta_struct.
         const record = getState(span)?.record
-        if (record === undefined && !hasPayload(span)) continue
-        // The Agent discards a span whose trace or span id is 0 (or not an id at all, when user
-        // code overwrote the public field): its event could only ride to nowhere.
-        if ((predictedDrop && (record === undefined || ownerOf(record).rescues)) || !hasValidIds(span)) {
+        const payload = hasPayload(span)
+        if (record === undefined) {
+          // A payload with no event behind it (hand-made, or its event was dropped): scrub on a drop.
+          if (payload && predictedDrop) this.takeOut(span as Span, 'rescuedPredictedDrop')
+          continue
+        }
+        if (record.settled || record.claim !== 'free') {
+          // A copy of a span, or one re-emitted, whose event already rides or was sent: this
+          // copy must not carry it a second time.
+          if (payload) scrub(span as Span)
+          continue
+        }
+        if (predictedDrop && ownerOf(record).rescues) {
           this.takeOut(span as Span, 'rescuedPredictedDrop')
-        } else if (record !== undefined && !record.settled && hasPayload(span) && span.meta[SUBMITTED_TAG] !== '1') {
-          (riders ??= []).push(record)
+        } else if (!payload || span.meta[SUBMITTED_TAG] === '1' || !hasValidIds(span)) {
+          // It cannot ride: something removed its payload, or the Agent would discard the span
+          // (trace or span id 0 or not an id, when user code overwrote the public fields).
+          this.takeOut(span as Span, predictedDrop ? 'rescuedPredictedDrop' : 'rescuedPayloadFailed')
+        } else {
+          record.claim = 'riding'
+          ;(riders ??= []).push(record)
           ownerOf(record).noteRide()
         }
       } catch (err) {
@@ -57,17 +72,23 @@ export class LlmobsRescueProcessor implements ChunkProcessor {
     if (record === undefined && !hasPayload(span)) return
     // Idempotency: once submitted, never again, whatever the record's state says.
     if (span.meta[SUBMITTED_TAG] === '1') return
-    span.meta[SUBMITTED_TAG] = '1'
-    span.writeMetaStruct(META_STRUCT_KEY, undefined)
+    scrub(span)
     // No cached event (dropped by an LLMObs processor, or never built): scrubbing is all we do.
-    if (record !== undefined && !record.settled) ownerOf(record).ship(record, route)
+    // One that rides a payload in flight is that payload's to settle.
+    if (record !== undefined && !record.settled && record.claim === 'free') ownerOf(record).ship(record, route)
   }
 }
 
-const HEX_ID = /^(?!0+$)[0-9a-f]{16}$/
+/** Tag first, then remove the payload: a span can never leave carrying an event that was also sent. */
+function scrub (span: Span): void {
+  span.meta[SUBMITTED_TAG] = '1'
+  span.writeMetaStruct(META_STRUCT_KEY, undefined)
+}
+
+const ZERO = '0000000000000000'
 
 function hasValidIds (span: SpanData): boolean {
-  return HEX_ID.test(span.traceId) && HEX_ID.test(span.spanId)
+  return isHexId(span.traceId, 16) && isHexId(span.spanId, 16) && span.traceId !== ZERO && span.spanId !== ZERO
 }
 
 function hasPayload (span: SpanData): boolean {

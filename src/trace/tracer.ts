@@ -81,7 +81,7 @@ export class Tracer implements SpanSink {
     this.chain = new ProcessorChain(
       new SamplingProcessor(this.sampler, this.config.env),
       new TagsProcessor(),
-      writer !== undefined ? (chunk) => { if (this.apmExport) writer.append(chunk) } : () => {},
+      writer !== undefined ? (chunk) => { if (this.apmExport) writer.append(chunk); else writer.discard(chunk) } : () => {},
     )
     this.aggregator = new SpanAggregator({
       partialFlushMinSpans: this.config.partialFlushMinSpans,
@@ -92,8 +92,10 @@ export class Tracer implements SpanSink {
     if (this.config.flushOnSigterm) registerSigtermFlush(() => this.shutdown(DEFAULTS.shutdownTimeoutMs))
     // Natural exit: the loop emptied with data still held. Flushing re-arms the loop once; once
     // nothing is pending the handler does nothing, so it cannot keep the process alive.
+    // Also after shutdown(): spans finishing later still hand events to LLM Observability (the
+    // closed trace writer refuses their chunks and the events are rescued), which must flush.
     this.removeExitFlush = registerExitFlush(() => {
-      if (this.shutdownPromise === undefined && this.holdsData()) void this.drain(DEFAULTS.exitFlushTimeoutMs, true)
+      if (this.holdsData()) void this.drain(DEFAULTS.exitFlushTimeoutMs, true)
     })
   }
 
@@ -279,7 +281,10 @@ export class Tracer implements SpanSink {
    */
   addDownstream (stage: DownstreamStage): () => void {
     this.downstream.add(stage)
-    return () => { this.downstream.delete(stage) }
+    return () => {
+      this.downstream.delete(stage)
+      this.releaseExitFlushIfDone()
+    }
   }
 
   /** Finished spans still held because their trace has open spans (see SpanAggregator). */
@@ -340,7 +345,6 @@ export class Tracer implements SpanSink {
    */
   shutdown (timeoutMs: number = DEFAULTS.shutdownTimeoutMs): Promise<void> {
     if (this.shutdownPromise !== undefined) return this.shutdownPromise
-    this.removeExitFlush()
     this.shutdownPromise = (async () => {
       try {
         await this.drain(timeoutMs, true, true)
@@ -349,9 +353,15 @@ export class Tracer implements SpanSink {
         log.internalError('tracer.shutdown', err)
       } finally {
         this.transport?.close()
+        this.releaseExitFlushIfDone()
       }
     })()
     return this.shutdownPromise
+  }
+
+  /** After shutdown, the exit flush stays only while a downstream stage may still receive events. */
+  private releaseExitFlushIfDone (): void {
+    if (this.shutdownPromise !== undefined && this.downstream.size === 0) this.removeExitFlush()
   }
 
   private holdsData (): boolean {

@@ -17,7 +17,7 @@ const LLM_SPANS = OPEN * 2 + 2 * 2
 
 interface Run { code: number | null, signal: NodeJS.Signals | null, stderr: string, lines: Array<{ event: string }> }
 
-function run (agentUrl: string, rate: string, mlApp: string, how: 'natural' | 'sigterm' | 'shutdown'): Promise<Run> {
+function run (agentUrl: string, rate: string, mlApp: string, how: 'natural' | 'sigterm' | 'shutdown' | 'after-shutdown'): Promise<Run> {
   return new Promise((resolve) => {
     const child = spawn(process.execPath, [FIXTURE, agentUrl, String(OPEN), rate, mlApp, how], { stdio: ['ignore', 'pipe', 'pipe'] })
     let out = ''
@@ -60,6 +60,13 @@ describe('open traces at exit', { concurrency: false }, () => {
       })
     }
   }
+
+  test('an LLM span that finishes after tracer.shutdown(): natural exit still delivers it', async () => {
+    const mlApp = 'open-after-shutdown'
+    const r = await run(agent.url, '1', mlApp, 'after-shutdown')
+    assert.equal(r.code, 0, r.stderr)
+    assert.equal(await storedOnce(mlApp), LLM_SPANS + 1, r.stderr)
+  })
 
   test('SIGTERM while the agent refuses the trace payloads: the events rescued while draining are delivered before exit', async () => {
     const mlApp = 'open-sigterm-refused'

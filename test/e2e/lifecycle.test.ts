@@ -288,3 +288,60 @@ test('flush() without a timeout is bounded: an unreachable agent leaves events p
   await tracer.shutdown(100)
   await llmobs.disable()
 })
+
+test('an APM processor that strips meta_struct from a kept chunk: the event is still delivered, once', async () => {
+  const r = await rig({ samplingRules: [{ sample_rate: 1 }] })
+  r.tracer.addProcessor((spans) => { for (const s of spans) s.metaStruct = undefined; return spans })
+  await r.llmobs.trace({ kind: 'llm', name: 'stripped' }, () => {})
+  await r.llmobs.flush()
+  const s = r.llmobs.stats()
+  assert.deepEqual([s.delivered, s.pending, s.rodeTrace, s.rescuedPayloadFailed], [1, 0, 0, 1])
+  assert.deepEqual((await stored(r.agent)).map((x) => x.name), ['stripped'])
+  await r.close()
+})
+
+for (const rate of [0, 1]) {
+  test(`an APM processor that copies spans (sample rate ${rate}): each event is sent once, by one path`, async () => {
+    log.resetWarnings()
+    const r = await rig({ samplingRules: [{ sample_rate: rate }] })
+    r.tracer.addProcessor((spans) => spans.map((s) => ({ ...s, meta: { ...s.meta } })))
+    for (let i = 0; i < 3; i++) await r.llmobs.trace({ kind: 'workflow', name: `copied-${i}` }, () => r.llmobs.trace({ kind: 'llm', name: `copied-llm-${i}` }, () => {}))
+    await r.llmobs.flush()
+    const s = r.llmobs.stats()
+    assert.deepEqual([s.created, s.delivered, s.pending], [6, 6, 0])
+    assert.equal(s.rodeTrace + s.rescuedPredictedDrop, 6, `one hand-over per event: ${JSON.stringify(s)}`)
+    const c = r.agent.counters()
+    assert.equal(c.llmobs_evp + c.llmobs_extracted, 6, 'the agent received each event once')
+    assert.equal(c.duplicates_suppressed, 0)
+    assert.deepEqual([...log.internalErrors.keys()], [])
+    await r.close()
+  })
+}
+
+test('disable, then enable without APM: an event still riding an open trace is rescued when its chunk is not exported', async () => {
+  const r = await rig({ samplingRules: [{ sample_rate: 1 }] })
+  const parent = r.tracer.startSpan('http.request')
+  let release!: () => void
+  const running = r.tracer.activate(parent, () => r.llmobs.trace({ kind: 'llm', name: 'mode-change' }, () => new Promise<void>((resolve) => { release = resolve })))
+  await r.llmobs.disable()
+  r.llmobs.enable({ mlApp: 'life', flushIntervalMs: 60_000, apmTracingEnabled: false })
+  release()
+  await running
+  parent.finish()
+  await r.llmobs.flush()
+  const s = r.llmobs.stats()
+  assert.deepEqual([s.created, s.delivered, s.pending, s.rescuedPayloadFailed], [1, 1, 0, 1])
+  assert.deepEqual((await stored(r.agent)).map((x) => x.name), ['mode-change'])
+  await r.close()
+})
+
+test('an event that cannot be built (user code broke the span) is counted, not lost', async () => {
+  log.resetWarnings()
+  const r = await rig()
+  await r.llmobs.trace({ kind: 'task', name: 'broken' }, (span) => { Object.defineProperty(span, 'error', { get () { throw new Error('boom') } }) })
+  await r.llmobs.trace({ kind: 'task', name: 'fine' }, () => {})
+  await r.llmobs.flush()
+  const s = r.llmobs.stats()
+  assert.deepEqual([s.created, s.delivered, s.pending, s.dropped.encoding_error], [2, 1, 0, 1])
+  await r.close()
+})
