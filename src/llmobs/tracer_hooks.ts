@@ -63,10 +63,7 @@ export class LlmobsHooks {
   private install (): void {
     const tracer = this.tracer
     tracer.chain.setLlmobsProcessor(this.rescue)
-    this.removers.push(tracer.addFinishHook((span) => {
-      const st = getState(span)
-      if (st !== undefined && st.record === undefined) st.owner.onSpanFinish(span, st)
-    }))
+    this.removers.push(tracer.addFinishHook(onFinish))
     // Filtering APM traces must not delete LLM data: a chunk a user processor dropped is a predicted drop.
     this.removers.push(tracer.chain.onChunkDropped((chunk) => {
       for (const span of chunk.spans) this.rescue.takeOut(span as Span, 'rescuedPredictedDrop')
@@ -77,6 +74,11 @@ export class LlmobsHooks {
       flush: async (timeoutMs) => { await Promise.all([...this.cores].map((c) => c.flushWriters(timeoutMs))) },
     }))
   }
+}
+
+function onFinish (span: Span): void {
+  const st = getState(span)
+  if (st !== undefined && st.record === undefined) st.owner.onSpanFinish(span, st)
 }
 
 function onPayloadSettled (fate: PayloadFate): void {

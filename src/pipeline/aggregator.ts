@@ -23,16 +23,27 @@ export interface OpenTraceLimits {
  * that finish later leave in later chunks.
  */
 export class SpanAggregator implements SpanSink {
-  /** Traces holding finished spans while other spans of theirs are still open, with when each began waiting. Insertion order is age order. */
+  /**
+   * Traces holding finished spans while other spans of theirs are still open, with the sweep
+   * tick at which each began waiting (a counter, not a clock read: this is the span finish path).
+   * Insertion order is age order.
+   */
   private readonly waiting = new Map<TraceState, number>()
   private sweepTimer: NodeJS.Timeout | undefined
+  private tick = 0
+  private readonly sweepEveryMs: number
+  /** Ticks a trace may wait: its age is known to the sweep interval, never under the bound. */
+  private readonly maxAgeTicks: number
   /** Traces flushed early because of the count or age bound. */
   evicted = 0
 
   constructor (
     private readonly limits: OpenTraceLimits,
     private readonly emit: (chunk: Chunk) => void,
-  ) {}
+  ) {
+    this.sweepEveryMs = Math.max(10, Math.min(limits.maxOpenTraceAgeMs, 10_000))
+    this.maxAgeTicks = Math.ceil(limits.maxOpenTraceAgeMs / this.sweepEveryMs)
+  }
 
   onSpanFinish (span: Span): void {
     const trace = span.trace
@@ -79,18 +90,19 @@ export class SpanAggregator implements SpanSink {
       const oldest = this.waiting.keys().next().value as TraceState
       this.evict(oldest, `more than ${this.limits.maxOpenTraces} traces with open spans`)
     }
-    this.waiting.set(trace, Date.now())
+    this.waiting.set(trace, this.tick)
     if (this.sweepTimer === undefined) {
       // A timer, not a check on finish: a quiet process must still let go of a stale trace.
-      this.sweepTimer = setInterval(() => this.sweep(), Math.max(10, Math.min(this.limits.maxOpenTraceAgeMs, 10_000)))
+      this.sweepTimer = setInterval(() => this.sweep(), this.sweepEveryMs)
       this.sweepTimer.unref()
     }
   }
 
   private sweep (): void {
-    const cutoff = Date.now() - this.limits.maxOpenTraceAgeMs
+    this.tick++
     for (const [trace, since] of this.waiting) {
-      if (since > cutoff) break
+      // A trace added at tick t has waited at least (tick - t - 1) full intervals.
+      if (this.tick - since - 1 < this.maxAgeTicks) break
       this.evict(trace, `open longer than ${this.limits.maxOpenTraceAgeMs} ms`)
     }
     if (this.waiting.size === 0) this.stopSweep()

@@ -409,40 +409,55 @@ function isThenable (v: unknown): v is PromiseLike<unknown> {
   try { return typeof (v as { then?: unknown }).then === 'function' } catch { return false }
 }
 
-interface ReadOptions {
-  resource?: string
-  type?: string
-  service?: string
-  tags?: unknown
-  childOf?: unknown
-  startTime?: number
-}
+const NO_OPTIONS: ReadOptions = Object.freeze({ resource: undefined, type: undefined, service: undefined, tags: undefined, childOf: undefined, startTime: undefined })
 
-const STRING_OPTIONS = ['resource', 'type', 'service'] as const
+interface ReadOptions {
+  resource: string | undefined
+  type: string | undefined
+  service: string | undefined
+  tags: unknown
+  childOf: unknown
+  startTime: number | undefined
+}
 
 /**
  * Copies the span options into plain locals, each read guarded; one that throws or has the
  * wrong type is left out with one warning. `childOf` is kept as given (`null` means "new trace").
  */
 function readSpanOptions (options: unknown): ReadOptions {
-  const o: ReadOptions = {}
-  if (options === null || options === undefined) return o
+  if (options === null || options === undefined) return NO_OPTIONS
   if (typeof options !== 'object' && typeof options !== 'function') {
     warnOption(() => `span options must be an object, got ${describeValue(options)}`)
-    return o
+    return NO_OPTIONS
   }
-  const source = options as Record<string, unknown>
-  for (const key of STRING_OPTIONS) {
-    const v = readOption(source, key)
-    if (typeof v === 'string') o[key] = v
-    else if (v !== undefined) warnOption(() => `span option ${key} must be a string, got ${describeValue(v)}`)
+  let resource: unknown, type: unknown, service: unknown, tags: unknown, childOf: unknown, startTime: unknown
+  try {
+    // One guarded read of every field: the span start path, so no per-key try and no loop.
+    ({ resource, type, service, tags, childOf, startTime } = options as Record<string, unknown>)
+  } catch {
+    return readSpanOptionsGuarded(options as Record<string, unknown>)
   }
-  o.tags = readOption(source, 'tags')
-  o.childOf = readOption(source, 'childOf')
-  const start = readOption(source, 'startTime')
-  if (typeof start === 'number' && Number.isFinite(start)) o.startTime = start
-  else if (start !== undefined) warnOption(() => `span option startTime must be a finite number of epoch milliseconds, got ${describeValue(start)}`)
+  if (resource === undefined && type === undefined && service === undefined && tags === undefined && childOf === undefined && startTime === undefined) return NO_OPTIONS
+  return checkedOptions(resource, type, service, tags, childOf, startTime)
+}
+
+/** A getter or Proxy trap threw: read key by key, so one bad option does not lose the others. */
+function readSpanOptionsGuarded (source: Record<string, unknown>): ReadOptions {
+  return checkedOptions(readOption(source, 'resource'), readOption(source, 'type'), readOption(source, 'service'),
+    readOption(source, 'tags'), readOption(source, 'childOf'), readOption(source, 'startTime'))
+}
+
+function checkedOptions (resource: unknown, type: unknown, service: unknown, tags: unknown, childOf: unknown, startTime: unknown): ReadOptions {
+  const o: ReadOptions = { resource: stringOption('resource', resource), type: stringOption('type', type), service: stringOption('service', service), tags, childOf, startTime: undefined }
+  if (typeof startTime === 'number' && Number.isFinite(startTime)) o.startTime = startTime
+  else if (startTime !== undefined) warnOption(() => `span option startTime must be a finite number of epoch milliseconds, got ${describeValue(startTime)}`)
   return o
+}
+
+function stringOption (key: string, v: unknown): string | undefined {
+  if (typeof v === 'string' || v === undefined) return v
+  warnOption(() => `span option ${key} must be a string, got ${describeValue(v)}`)
+  return undefined
 }
 
 function readOption (source: Record<string, unknown>, key: string): unknown {
