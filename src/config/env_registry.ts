@@ -23,6 +23,7 @@ export const ENV_VARS: readonly EnvVar[] = [
   { name: 'DD_TRACE_SAMPLING_RULES', type: 'json', default: '[]', option: 'samplingRules', description: 'JSON array of `{sample_rate, service?, name?, resource?, tags?}`; globs `*` and `?`.' },
   { name: 'DD_TRACE_RATE_LIMIT', type: 'number', default: '100', option: 'rateLimit', description: 'Rule-kept traces per second; negative means unlimited.' },
   { name: 'DD_TRACE_PARTIAL_FLUSH_MIN_SPANS', type: 'integer', default: '300', option: 'partialFlushMinSpans', description: 'Finished spans of an open trace that trigger a partial flush.' },
+  { name: 'DD_TRACE_OTEL_ENABLED', type: 'boolean', default: 'false', option: 'otel', description: 'Implement the OpenTelemetry API: OTel spans (and OTel instrumentations) feed our traces.' },
   { name: 'DD_TRACE_FLUSH_INTERVAL', type: 'integer', default: '1000', option: 'flushIntervalMs', description: 'Milliseconds between trace payloads.' },
   { name: 'DD_LLMOBS_ENABLED', type: 'boolean', default: 'false', option: '`llmobs.enable()`', description: 'Turns LLM Observability on at the first `llmobs.trace()` without calling `enable()`.' },
   { name: 'DD_LLMOBS_ML_APP', type: 'string', default: '`DD_SERVICE`, else `unnamed-ml-app`', option: 'mlApp', description: 'ml_app of LLM spans unless a parent or the span names one.' },

@@ -28,6 +28,11 @@ export interface TracerOptions {
    * exit with status 143. Off by default: the host application owns its signals.
    */
   flushOnSigterm?: boolean
+  /**
+   * Implement the OpenTelemetry API (`@opentelemetry/api`, an optional peer): OTel spans become
+   * our spans, in our traces, under our sampler. `DD_TRACE_OTEL_ENABLED`, as dd-trace reads it.
+   */
+  otel?: boolean
 }
 
 export type AgentEndpoint =
@@ -51,6 +56,7 @@ export interface TracerConfig {
   maxOpenTraces: number
   maxOpenTraceAgeMs: number
   flushOnSigterm: boolean
+  otel: boolean
 }
 
 type Env = Record<string, string | undefined>
@@ -86,6 +92,7 @@ export function resolveTracerConfig (opts: TracerOptions = {}, env: Env = proces
     maxOpenTraces: parseNumber('option maxOpenTraces', opts.maxOpenTraces, DEFAULTS.maxOpenTraces, { min: 1, integer: true }),
     maxOpenTraceAgeMs: parseNumber('option maxOpenTraceAgeMs', opts.maxOpenTraceAgeMs, DEFAULTS.maxOpenTraceAgeMs, { min: 1, integer: true }),
     flushOnSigterm: opts.flushOnSigterm === true,
+    otel: parseBool(...swap(pick(opts.otel, 'DD_TRACE_OTEL_ENABLED')), false),
   }
 }
 
@@ -96,6 +103,7 @@ function optionName (envName: string): string {
     DD_TRACE_API_VERSION: 'apiVersion',
     DD_TRACE_ENABLED: 'enabled',
     DD_TRACE_DEBUG: 'debug',
+    DD_TRACE_OTEL_ENABLED: 'otel',
     DD_TRACE_RATE_LIMIT: 'rateLimit',
     DD_TRACE_PARTIAL_FLUSH_MIN_SPANS: 'partialFlushMinSpans',
     DD_TRACE_FLUSH_INTERVAL: 'flushIntervalMs',

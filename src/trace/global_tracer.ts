@@ -1,3 +1,4 @@
+import { createRequire } from 'node:module'
 import type { TracerOptions } from '../config/tracer_config.js'
 import { log } from '../diag/logger.js'
 import type { UserProcessor } from '../pipeline/processor_chain.js'
@@ -9,8 +10,29 @@ let core: Tracer | undefined
 
 /** The process-wide tracer core, created from the environment on first use if `init` was not called. */
 export function getTracer (): Tracer {
-  if (core === undefined) core = new Tracer()
+  if (core === undefined) core = withOtel(new Tracer())
   return core
+}
+
+const requireHere = createRequire(import.meta.url)
+
+/**
+ * `otel: true` / DD_TRACE_OTEL_ENABLED: the bridge needs `@opentelemetry/api`, an optional peer,
+ * so it is loaded only then — synchronously (require of our ES module, Node >= 20.19), because
+ * the tracer must be the OTel implementation before the first line of user code runs.
+ */
+function withOtel (t: Tracer): Tracer {
+  if (!t.config.otel) return t
+  try {
+    const mod = requireHere('../otel/enable.js') as { enableOtel: (t: Tracer) => unknown }
+    mod.enableOtel(t)
+  } catch (err) {
+    const missing = (err as { code?: string }).code === 'ERR_MODULE_NOT_FOUND' || (err as { code?: string }).code === 'MODULE_NOT_FOUND'
+    log.warnOnce('otel.load', missing
+      ? 'DD_TRACE_OTEL_ENABLED / otel: true needs @opentelemetry/api (npm install @opentelemetry/api@^1.9); OpenTelemetry spans are not traced'
+      : `the OpenTelemetry bridge could not start (${String(err)}); OpenTelemetry spans are not traced`)
+  }
+  return t
 }
 
 /** True once the core exists (LLM Observability checks whether it must create it). */
@@ -27,7 +49,7 @@ export class GlobalTracer {
       log.warnOnce('tracer.init.twice', 'tracer.init() called after the tracer was already in use; the new options are ignored')
       return this
     }
-    core = new Tracer(options)
+    core = withOtel(new Tracer(options))
     return this
   }
 

@@ -11,7 +11,7 @@ import { PrioritySampler } from '../sampling/priority_sampler.js'
 import { HttpTransport } from '../transport/http_transport.js'
 import { RetryingTransport } from '../transport/retrying_transport.js'
 import { epochSecOf, monotonicFromEpochMs, monotonicNs } from './clock.js'
-import { spanStorage } from './context_storage.js'
+import { activeSpanOf, defaultParentOf, spanStorage, storeWithSpan } from './context_storage.js'
 import { randomId64, traceIdHigh } from './ids.js'
 import { extract as extractHeaders, inject as injectHeaders, newPropagationStats, type PropagationStats } from './propagation/propagator.js'
 import { readTags, Span, type SpanSink, type TagValue } from './span.js'
@@ -113,7 +113,7 @@ export class Tracer implements SpanSink {
     }
     const span = this.startSpan(name, options)
     const run = fn
-    return spanStorage.run(span, () => {
+    return spanStorage.run(storeWithSpan(spanStorage.getStore(), span), () => {
       let result: T
       try {
         result = run(span)
@@ -188,7 +188,7 @@ export class Tracer implements SpanSink {
 
   private resolveParent (childOf: unknown): { trace: TraceState, spanId: string } | undefined {
     if (childOf === null) return undefined
-    if (childOf === undefined) return spanStorage.getStore()
+    if (childOf === undefined) return defaultParentOf(spanStorage.getStore())
     try {
       if (childOf instanceof Span || childOf instanceof SpanContext) {
         // Read once: a Proxy around a span may answer differently (or throw) on each access.
@@ -200,16 +200,16 @@ export class Tracer implements SpanSink {
       // A Proxy trap threw: not a usable parent, warned below.
     }
     log.warnOnce('tracer.childOf', 'childOf must be a span or a span context; using the active span')
-    return spanStorage.getStore()
+    return defaultParentOf(spanStorage.getStore())
   }
 
   activeSpan (): Span | undefined {
-    return spanStorage.getStore()
+    return activeSpanOf(spanStorage.getStore())
   }
 
   /** Runs `fn` with `span` active (or no span, for `undefined`). */
   activate<T> (span: Span | undefined, fn: () => T): T {
-    return spanStorage.run(span, fn)
+    return spanStorage.run(storeWithSpan(spanStorage.getStore(), span), fn)
   }
 
   /**
@@ -224,7 +224,7 @@ export class Tracer implements SpanSink {
         return
       }
       const trace = target.trace
-      this.sampler.decide(trace, trace.localRoot ?? (target instanceof Span ? target : undefined) ?? stubRoot(trace, this.config.service), this.config.env)
+      this.decideFor(target)
       let injected = trace
       for (const hook of this.injectHooks) {
         try {
@@ -236,6 +236,25 @@ export class Tracer implements SpanSink {
     } catch (err) {
       log.internalError('tracer.inject', err)
     }
+  }
+
+  /**
+   * The trace's sampling priority, decided now if it was not yet: for callers that must expose
+   * the final decision before the trace ends (the OTel bridge's `traceFlags`).
+   */
+  samplingPriorityOf (target: Span | SpanContext): number | undefined {
+    try {
+      this.decideFor(target)
+      return target.trace.samplingPriority
+    } catch (err) {
+      log.internalError('tracer.samplingPriorityOf', err)
+      return undefined
+    }
+  }
+
+  private decideFor (target: Span | SpanContext): void {
+    const trace = target.trace
+    this.sampler.decide(trace, trace.localRoot ?? (target instanceof Span ? target : undefined) ?? stubRoot(trace, this.config.service), this.config.env)
   }
 
   private readonly propagation: PropagationStats = newPropagationStats()
