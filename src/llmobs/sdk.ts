@@ -28,6 +28,9 @@ export interface LlmobsTraceOptions {
 
 export interface ExportedSpan { spanId: string, traceId: string }
 
+/** @internal Where an adopted span sits in its LLMObs trace (see `adoptSpan`). */
+export interface LlmobsLink { traceId: string, parentId: string, mlApp: string | undefined }
+
 export interface EvaluationOptions {
   label: string
   metricType: 'categorical' | 'score' | 'boolean'
@@ -375,13 +378,49 @@ export class LLMObs {
     }
   }
 
+  /**
+   * @internal The OTel bridge: makes `span`, about to finish, an LLMObs span from what a GenAI
+   * mapping found on it. `link` names its LLMObs trace and parent when the bridge knows them (OTel
+   * parents are mapped only at their own end); otherwise they are found as for `llmobs.trace()`.
+   * False when LLM Observability is off: the span stays a plain APM span.
+   */
+  adoptSpan (span: Span, opts: LlmobsTraceOptions, annotation: Annotation, link?: LlmobsLink): boolean {
+    try {
+      this.autoEnable()
+      if (this.core === undefined || getState(span) !== undefined || !isSpanKind(opts.kind)) return false
+      this.startLlmobsSpan(span, opts, typeof opts.name === 'string' && opts.name !== '' ? opts.name : opts.kind, link)
+      if (getState(span) === undefined) return false
+      this.annotate(span, annotation)
+      return true
+    } catch (err) {
+      log.internalError('llmobs.adoptSpan', err)
+      return false
+    }
+  }
+
+  /** @internal The LLMObs span active here (the bridge parents OTel GenAI spans under it). */
+  activeLlmobsSpan (): Span | undefined {
+    return this.active.getStore()
+  }
+
+  /** @internal Told about every LLMObs span started (the bridge's "one call, one span" rule). */
+  onSpanStart (listener: (span: Span, state: LlmobsSpanState) => void): () => void {
+    this.startListeners.push(listener)
+    return () => {
+      const i = this.startListeners.indexOf(listener)
+      if (i >= 0) this.startListeners.splice(i, 1)
+    }
+  }
+
+  private readonly startListeners: Array<(span: Span, state: LlmobsSpanState) => void> = []
+
   private autoEnable (): void {
     if (this.autoChecked) return
     this.autoChecked = true
     if (this.core === undefined && resolveLlmobsConfig({}).enabled) this.enable()
   }
 
-  private startLlmobsSpan (span: Span, opts: LlmobsTraceOptions, name: string): void {
+  private startLlmobsSpan (span: Span, opts: LlmobsTraceOptions, name: string, link?: LlmobsLink): void {
     const core = this.core
     if (core === undefined) return
     const parentSpan = this.active.getStore()
@@ -391,19 +430,19 @@ export class LLMObs {
     let traceId: string
     let parentId: string
     let mlApp: string | undefined = typeof opts.mlApp === 'string' && opts.mlApp !== '' ? opts.mlApp : undefined
-    if (parent !== undefined && parentSpan !== undefined) {
+    if (link !== undefined) {
+      traceId = link.traceId
+      parentId = link.parentId
+      mlApp ??= link.mlApp
+    } else if (parent !== undefined && parentSpan !== undefined) {
       traceId = parent.traceId
       parentId = parent.spanIdDec ??= hexToDecimal(parentSpan.spanId)
       mlApp ??= parent.mlApp
-    } else if (tags[TRACE_TAG] !== undefined && tags[PARENT_TAG] !== undefined) {
-      // First LLMObs span of this process in a distributed LLMObs trace.
-      traceId = decimalToHex128(tags[TRACE_TAG]) ?? newLlmobsTraceId()
-      // From a header anyone can send: a parent id the intake refuses would take the span with it.
-      parentId = /^[1-9][0-9]{0,19}$/.test(tags[PARENT_TAG]) ? tags[PARENT_TAG] : 'undefined'
-      mlApp ??= tags[ML_APP_TAG]
     } else {
-      traceId = newLlmobsTraceId()
-      parentId = 'undefined'
+      const root = rootLlmobsLink(tags)
+      traceId = root.traceId
+      parentId = root.parentId
+      mlApp ??= root.mlApp
     }
     const st: LlmobsSpanState = {
       owner: core,
@@ -430,6 +469,9 @@ export class LLMObs {
     if (st.modelName !== undefined) span.meta['llmobs.model_name'] = st.modelName
     setState(span, st)
     core.noteSpanStarted()
+    for (const l of this.startListeners) {
+      try { l(span, st) } catch (err) { log.internalError('llmobs span start listener', err) }
+    }
   }
 
   /** Downstream services continue this LLMObs trace under the span that made the call. */
@@ -463,6 +505,22 @@ function roughUnits (v: unknown, depth = 0): number {
   }
   for (const k in v) n += k.length + roughUnits((v as Record<string, unknown>)[k], depth + 1)
   return n
+}
+
+/**
+ * @internal Where the first LLMObs span of this process in a trace sits: under the upstream
+ * service's LLMObs span when the trace came with `_dd.p.llmobs_*` tags, else at a new LLMObs trace.
+ */
+export function rootLlmobsLink (tags: Record<string, string>): LlmobsLink {
+  if (tags[TRACE_TAG] !== undefined && tags[PARENT_TAG] !== undefined) {
+    return {
+      traceId: decimalToHex128(tags[TRACE_TAG]) ?? newLlmobsTraceId(),
+      // From a header anyone can send: a parent id the intake refuses would take the span with it.
+      parentId: /^[1-9][0-9]{0,19}$/.test(tags[PARENT_TAG]) ? tags[PARENT_TAG] : 'undefined',
+      mlApp: tags[ML_APP_TAG],
+    }
+  }
+  return { traceId: newLlmobsTraceId(), parentId: 'undefined', mlApp: undefined }
 }
 
 function newLlmobsTraceId (): string {
