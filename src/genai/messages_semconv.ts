@@ -30,11 +30,13 @@ export function semconvMessages (r: Reader, events: GenAiSpanEvent[] | undefined
       else if (Array.isArray(parts)) msgs.push(flattenParts('system', parts, r))
       else if (parts !== undefined) r.warn('otel_warning_input_malformed')
     }
+    let parsed = false
     if (input !== undefined) {
       const list = messageList(input, 'otel_warning_input_malformed', r)
-      if (list !== undefined) msgs.push(...list)
+      if (list !== undefined) { msgs.push(...list); parsed = true }
     }
-    if (msgs.length > 0 || input !== undefined) out.input = msgs
+    // A malformed side is left to the next source in the chain, not filled with a guess.
+    if (msgs.length > 0 || parsed) out.input = msgs
   }
   if (output !== undefined) {
     const list = messageList(output, 'otel_warning_output_malformed', r)
