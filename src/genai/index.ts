@@ -32,7 +32,7 @@ export const MAPPING_INPUT_KEYS: readonly string[] = [...new Set([
 
 /** Key prefixes the mapping reads (indexed messages, documents, tools, metadata). */
 export const MAPPING_INPUT_PREFIXES: readonly string[] = [
-  'gen_ai.prompt.', 'gen_ai.completion.', 'llm.input_messages.', 'llm.output_messages.', 'llm.tools.',
+  'gen_ai.prompt.', 'gen_ai.completion.', 'llm.input_messages.', 'llm.output_messages.', 'llm.tools.', 'llm.request.functions.',
   'embedding.embeddings.', 'retrieval.documents.', ...METADATA_PREFIXES,
 ]
 

@@ -59,7 +59,8 @@ function plain (v: unknown): unknown {
 
 /**
  * `gen_ai.tool.definitions` (a JSON array; semconv and OpenAI-style `{type, function: {...}}`
- * entries), else OpenInference `llm.tools.N.tool.json_schema`, else the AI SDK's `ai.prompt.tools`,
+ * entries), else OpenInference `llm.tools.N.tool.json_schema`, OpenLLMetry `llm.request.functions.N.*`,
+ * the AI SDK's `ai.prompt.tools`,
  * as the event's `{name, description, schema}`. An entry without a name, or whose parameters are
  * not an object, is skipped with a warning.
  */
@@ -73,6 +74,11 @@ export function mapToolDefinitions (r: Reader): ToolDefinition[] | undefined {
   const oi = indexed(r, 'llm.tools')
   if (oi.length > 0) {
     return entries(oi.map(g => parseJson(g['tool.json_schema'], 'otel_warning_tool_definition_entry_malformed', r)), r)
+  }
+  // OpenLLMetry: llm.request.functions.N.{name,description,parameters} (parameters as JSON text).
+  const ol = indexed(r, 'llm.request.functions')
+  if (ol.length > 0) {
+    return entries(ol.map(g => ({ ...g, parameters: parseJson(g.parameters, 'otel_warning_tool_definition_entry_malformed', r) })), r)
   }
   return aiSdkToolDefinitions(r)
 }
