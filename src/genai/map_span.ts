@@ -37,7 +37,7 @@ function mapUnsafe (span: GenAiSpanInput): GenAiResult {
   const name = spanName(r, span, kind)
   const model = mapModel(r, kind, source)
   const { input, output } = mapIO(r, kind, events)
-  const metrics = mapTokens(r)
+  const metrics = mapTokens(r, kind === 'llm' || kind === 'embedding')
   const metadata = mapMetadata(r)
   const toolDefinitions = mapToolDefinitions(r)
   const sessionId = mapSession(r)

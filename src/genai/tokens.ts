@@ -28,11 +28,17 @@ const LANGFUSE_USAGE: Record<string, readonly string[]> = {
 
 export const TOKEN_KEYS: readonly string[] = [...Object.values(SOURCES).flat(), 'langfuse.observation.usage_details', 'gen_ai.cost.estimated_total']
 
-export function mapTokens (r: Reader): Record<string, number> {
+/**
+ * `modelKind`: an llm or embedding span. The AI SDK writes `ai.usage.*` on its outer
+ * generateText/streamText spans too, as the sum of their model calls; read there they would count
+ * every token twice, so they are read on model kinds only (and marked consumed everywhere).
+ */
+export function mapTokens (r: Reader, modelKind: boolean): Record<string, number> {
   const out: Record<string, number> = {}
   for (const [metric, keys] of Object.entries(SOURCES)) {
     for (const k of keys) {
       if (!r.has(k)) continue
+      if (!modelKind && k.startsWith('ai.usage.')) { r.used.add(k); continue }
       const n = tokenCount(r.raw(k), r)
       if (n !== undefined) { out[metric] = n; break }
     }
