@@ -1,7 +1,9 @@
 import { context, propagation, trace } from '@opentelemetry/api'
 import { log } from '../diag/logger.js'
 import type { Tracer } from '../trace/tracer.js'
+import { llmobs as globalLlmobs, type LLMObs } from '../llmobs/sdk.js'
 import { OtelBridge } from './bridge.js'
+import { GenAiLifecycle } from './genai_bridge.js'
 
 const BRIDGES = new WeakMap<Tracer, OtelBridge>()
 
@@ -11,10 +13,12 @@ const BRIDGES = new WeakMap<Tracer, OtelBridge>()
  * with one warning (the OTel API refuses a second registration), and the bridge still works for
  * spans started through `bridge.provider`.
  */
-export function enableOtel (tracer: Tracer): OtelBridge {
+export function enableOtel (tracer: Tracer, options: { llmobs?: LLMObs } = {}): OtelBridge {
   let bridge = BRIDGES.get(tracer)
   if (bridge !== undefined) return bridge
   bridge = new OtelBridge(tracer)
+  // GenAI spans become LLMObs spans of the SDK riding this tracer (the package's, unless given).
+  bridge.lifecycles.push(new GenAiLifecycle(bridge, options.llmobs ?? globalLlmobs))
   BRIDGES.set(tracer, bridge)
   const refused: string[] = []
   if (!trace.setGlobalTracerProvider(bridge.provider)) refused.push('TracerProvider')
