@@ -2,9 +2,25 @@
  * `node --import llmobs-ts/register app.mjs` (ESM) or `node -r llmobs-ts/register app.cjs`
  * (CommonJS; Node >= 20.19 loads this ES module through require(esm), so it must never use
  * top-level await): traces the OpenAI, Anthropic and Vercel AI SDK clients the application
- * loads afterwards. Tracing and LLM Observability are configured from the environment
- * (`DD_LLMOBS_ENABLED`, `DD_LLMOBS_ML_APP`, `DD_TRACE_AGENT_URL`, ...).
+ * loads afterwards, and — when `@opentelemetry/api` is installed — implements the OTel API and
+ * turns on the OpenTelemetry instrumentations the application has installed (HTTP, fetch,
+ * Express, Fastify, pg, mysql2, ioredis, mongodb, ...). Tracing and LLM Observability are
+ * configured from the environment (`DD_LLMOBS_ENABLED`, `DD_LLMOBS_ML_APP`, `DD_TRACE_AGENT_URL`,
+ * ...), or by `tracer.init()` in the application, which still runs before the first span.
  */
+import { createRequire } from 'node:module'
 import { installAutoInstrumentation } from './integrations/auto.js'
+import { log } from './diag/logger.js'
+import { enableGlobalOtel } from './trace/global_tracer.js'
 
-installAutoInstrumentation()
+let modules: string[] = []
+// An app without @opentelemetry/api does not use OTel: nothing to say about it.
+if (enableGlobalOtel({ quietIfMissing: true })) {
+  try {
+    const { enableInstalledInstrumentations } = createRequire(import.meta.url)('./otel/instrumentations.js') as typeof import('./otel/instrumentations.js')
+    modules = enableInstalledInstrumentations().modules
+  } catch (err) {
+    log.internalError('register: OpenTelemetry instrumentations', err)
+  }
+}
+installAutoInstrumentation(modules)

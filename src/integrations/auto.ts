@@ -18,14 +18,14 @@ const INSTALLED = Symbol.for('llmobs-ts.auto.installed')
  * import-in-the-middle's loader hook, limited to these modules) or `require` (through
  * require-in-the-middle). Safe to call more than once; never throws.
  */
-export function installAutoInstrumentation (): void {
+export function installAutoInstrumentation (extraModules: readonly string[] = []): void {
   const g = globalThis as { [INSTALLED]?: boolean }
   if (g[INSTALLED] === true) return
   g[INSTALLED] = true
   try {
     // `node -r` also runs preloads in the loader's own worker thread; registering the loader
     // from there would initialise it twice. Loader hooks serve the main thread either way.
-    if (isMainThread) register('import-in-the-middle/hook.mjs', import.meta.url, { data: { include: [...INSTRUMENTED_MODULES] } })
+    if (isMainThread) register('import-in-the-middle/hook.mjs', import.meta.url, { data: { include: [...INSTRUMENTED_MODULES, ...extraModules] } })
   } catch (err) {
     log.warnOnce('auto.loader', `llmobs-ts/register: could not install the ESM loader hook (${String(err)}); modules loaded with import are not traced`)
   }

@@ -30,16 +30,19 @@ export class OtelBridge implements BridgeHost {
   /** The OTel view of each of our spans that has one (bridge spans, and proxies once asked for). */
   private readonly views = new WeakMap<Span, BridgeSpan>()
 
-  constructor (readonly tracer: Tracer) {
+  /** `tracerOf` is read at each use: `llmobs-ts/register` installs the bridge before the tracer exists. */
+  constructor (private readonly tracerOf: () => Tracer) {
     this.provider = new BridgeTracerProvider(this)
     this.contextManager = new BridgeContextManager((s) => this.viewOf(s), (s) => this.spanOf(s))
     this.propagator = new BridgePropagator({
-      inject: (target, carrier) => { tracer.inject(target, carrier) },
-      extract: (carrier) => tracer.extract(carrier),
+      inject: (target, carrier) => { this.tracer.inject(target, carrier) },
+      extract: (carrier) => this.tracer.extract(carrier),
       decide: (ctx) => this.decide(ctx),
       spanOf: (s) => this.spanOf(s),
     })
   }
+
+  get tracer (): Tracer { return this.tracerOf() }
 
   decide (ctx: SpanContext): number | undefined {
     return this.tracer.samplingPriorityOf(ctx)

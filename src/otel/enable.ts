@@ -6,6 +6,7 @@ import { OtelBridge } from './bridge.js'
 import { GenAiLifecycle } from './genai_bridge.js'
 
 const BRIDGES = new WeakMap<Tracer, OtelBridge>()
+let processBridge: OtelBridge | undefined
 
 /**
  * Makes `tracer` the process's OpenTelemetry implementation: the global TracerProvider, context
@@ -16,10 +17,25 @@ const BRIDGES = new WeakMap<Tracer, OtelBridge>()
 export function enableOtel (tracer: Tracer, options: { llmobs?: LLMObs } = {}): OtelBridge {
   let bridge = BRIDGES.get(tracer)
   if (bridge !== undefined) return bridge
-  bridge = new OtelBridge(tracer)
-  // GenAI spans become LLMObs spans of the SDK riding this tracer (the package's, unless given).
-  bridge.lifecycles.push(new GenAiLifecycle(bridge, options.llmobs ?? globalLlmobs))
+  bridge = install(() => tracer, options.llmobs)
   BRIDGES.set(tracer, bridge)
+  return bridge
+}
+
+/**
+ * The bridge for the package's process-wide tracer, bound lazily (`tracerOf` creates it at the
+ * first OTel span if the app has not by then): `llmobs-ts/register` installs it before any app
+ * code, so `tracer.init()` in the app still configures the tracer. Idempotent.
+ */
+export function enableProcessOtel (tracerOf: () => Tracer): OtelBridge {
+  processBridge ??= install(tracerOf, undefined)
+  return processBridge
+}
+
+function install (tracerOf: () => Tracer, llmobs: LLMObs | undefined): OtelBridge {
+  const bridge = new OtelBridge(tracerOf)
+  // GenAI spans become LLMObs spans of the SDK riding this tracer (the package's, unless given).
+  bridge.lifecycles.push(new GenAiLifecycle(bridge, llmobs ?? globalLlmobs))
   const refused: string[] = []
   if (!trace.setGlobalTracerProvider(bridge.provider)) refused.push('TracerProvider')
   if (!context.setGlobalContextManager(bridge.contextManager)) refused.push('context manager')

@@ -22,17 +22,28 @@ const requireHere = createRequire(import.meta.url)
  * the tracer must be the OTel implementation before the first line of user code runs.
  */
 function withOtel (t: Tracer): Tracer {
-  if (!t.config.otel) return t
-  try {
-    const mod = requireHere('../otel/enable.js') as { enableOtel: (t: Tracer) => unknown }
-    mod.enableOtel(t)
-  } catch (err) {
-    const missing = (err as { code?: string }).code === 'ERR_MODULE_NOT_FOUND' || (err as { code?: string }).code === 'MODULE_NOT_FOUND'
-    log.warnOnce('otel.load', missing
-      ? 'DD_TRACE_OTEL_ENABLED / otel: true needs @opentelemetry/api (npm install @opentelemetry/api@^1.9); OpenTelemetry spans are not traced'
-      : `the OpenTelemetry bridge could not start (${String(err)}); OpenTelemetry spans are not traced`)
-  }
+  if (t.config.otel) enableGlobalOtel()
   return t
+}
+
+/**
+ * Installs the OpenTelemetry bridge for the process-wide tracer (created from the environment at
+ * the first OTel span if nothing created it before). False, with one warning, when
+ * `@opentelemetry/api` is not installed. `llmobs-ts/register` calls it before any app code.
+ */
+export function enableGlobalOtel (options: { quietIfMissing?: boolean } = {}): boolean {
+  try {
+    const mod = requireHere('../otel/enable.js') as { enableProcessOtel: (tracerOf: () => Tracer) => unknown }
+    mod.enableProcessOtel(getTracer)
+    return true
+  } catch (err) {
+    const code = (err as { code?: string }).code
+    if (options.quietIfMissing === true && (code === 'ERR_MODULE_NOT_FOUND' || code === 'MODULE_NOT_FOUND')) return false
+    log.warnOnce('otel.load', code === 'ERR_MODULE_NOT_FOUND' || code === 'MODULE_NOT_FOUND'
+      ? 'OpenTelemetry support needs @opentelemetry/api (npm install @opentelemetry/api@^1.9); OpenTelemetry spans are not traced'
+      : `the OpenTelemetry bridge could not start (${String(err)}); OpenTelemetry spans are not traced`)
+    return false
+  }
 }
 
 /** True once the core exists (LLM Observability checks whether it must create it). */
