@@ -124,7 +124,7 @@ test('semconv messages: system instructions first, every part type flattened, to
     'gen_ai.input.messages': JSON.stringify([
       { role: 'user', parts: [{ type: 'text', content: 'look' }, { type: 'uri', modality: 'image', uri: 'https://x/cat.png' }, { type: 'uri', modality: 'image', uri: 'data:image/png;base64,AAAA' }, { type: 'file', modality: 'document', file_id: 'file-1' }, { type: 'blob', modality: 'audio', mime_type: 'audio/wav', content: 'AAAA' }] },
       { role: 'assistant', parts: [{ type: 'reasoning', content: 'hmm' }, { type: 'tool_call', id: 'c1', name: 'get_weather', arguments: { city: 'Paris' } }, { type: 'tool_call', id: 'c2', name: 'f', arguments: '{"a":1}' }] },
-      { role: 'tool', parts: [{ type: 'tool_call_response', id: 'c1', response: { temp: 18 } }, { type: 'tool_call_response', id: 'c2', response: 'ok' }] },
+      { role: 'tool', parts: [{ type: 'tool_call_response', id: 'c1', response: { temp: 18 } }, { type: 'tool_call_response', id: 'c2', result: 'ok' }] },
     ]),
     'gen_ai.output.messages': JSON.stringify([{ role: 'assistant', parts: [{ type: 'server_tool_call', id: 's1', name: 'web', server_tool_call: { type: 'web_search', query: 'q' } }, { type: 'server_tool_call_response', id: 's1', server_tool_call_response: { type: 'web_search', hits: 1 } }, { type: 'text', content: 'done' }], finish_reason: 'stop' }]),
   })
