@@ -107,7 +107,8 @@ export function flattenParts (role: string, parts: unknown[], r: Reader): Messag
         break
       }
       case 'tool_call_response': {
-        const res: ToolResult = { result: jsonText(p.response ?? ''), type: 'function' }
+        // The schema names it `response`; semconv's own example (and some writers) say `result`.
+        const res: ToolResult = { result: jsonText(p.response ?? p.result ?? ''), type: 'function' }
         const id = asString(p.id)
         if (id !== undefined) res.tool_id = id
         results.push(res)

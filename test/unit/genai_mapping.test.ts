@@ -124,7 +124,7 @@ test('semconv messages: system instructions first, every part type flattened, to
     'gen_ai.input.messages': JSON.stringify([
       { role: 'user', parts: [{ type: 'text', content: 'look' }, { type: 'uri', modality: 'image', uri: 'https://x/cat.png' }, { type: 'uri', modality: 'image', uri: 'data:image/png;base64,AAAA' }, { type: 'file', modality: 'document', file_id: 'file-1' }, { type: 'blob', modality: 'audio', mime_type: 'audio/wav', content: 'AAAA' }] },
       { role: 'assistant', parts: [{ type: 'reasoning', content: 'hmm' }, { type: 'tool_call', id: 'c1', name: 'get_weather', arguments: { city: 'Paris' } }, { type: 'tool_call', id: 'c2', name: 'f', arguments: '{"a":1}' }] },
-      { role: 'tool', parts: [{ type: 'tool_call_response', id: 'c1', response: { temp: 18 } }, { type: 'tool_call_response', id: 'c2', response: 'ok' }] },
+      { role: 'tool', parts: [{ type: 'tool_call_response', id: 'c1', response: { temp: 18 } }, { type: 'tool_call_response', id: 'c2', result: 'ok' }] },
     ]),
     'gen_ai.output.messages': JSON.stringify([{ role: 'assistant', parts: [{ type: 'server_tool_call', id: 's1', name: 'web', server_tool_call: { type: 'web_search', query: 'q' } }, { type: 'server_tool_call_response', id: 's1', server_tool_call_response: { type: 'web_search', hits: 1 } }, { type: 'text', content: 'done' }], finish_reason: 'stop' }]),
   })
@@ -199,6 +199,7 @@ test('metadata: gen_ai.request.*, finish reasons, _dd.ml_obs.metadata overriding
   })
   assert.deepEqual(r.metadata, { max_tokens: 5, seed: 7, stop_sequences: ['x', 'y'], 'choice.count': 2, finish_reasons: ['stop'], nested: { a: [1] } })
   assert.equal(r.modelName, 'gpt-4o')
+  assert.deepEqual(mapped({ 'openinference.span.kind': 'LLM', 'llm.invocation_parameters': '{"temperature":1,"top_p":0.5}', '_dd.ml_obs.metadata': '{"temperature":2}' }).metadata, { temperature: 2, top_p: 0.5 }, '_dd.ml_obs.metadata wins over invocation parameters')
   assert.ok(mapped({ ...chat, '_dd.ml_obs.metadata': '[1]' }).warnings.includes('otel_warning_params_malformed'))
   assert.ok(mapped({ ...chat, '_dd.ml_obs.metadata': '{oops' }).warnings.includes('otel_warning_params_malformed'))
 })
@@ -295,9 +296,12 @@ test('never throws: hostile attribute objects, wrong types and huge values becom
   assert.ok(weird.warnings.includes('otel_warning_input_malformed'))
   assert.ok(weird.warnings.includes('otel_warning_token_usage_unparseable'))
   const huge = 'x'.repeat(4 * 1024 * 1024 + 1)
-  const big = mapped({ ...chat, 'gen_ai.input.messages': '[' + huge + ']', 'input.value': huge })
+  const big = mapped({ ...chat, 'gen_ai.input.messages': JSON.stringify([{ role: 'user', parts: [{ type: 'text', content: huge }] }]) })
   assert.ok(big.warnings.includes('otel_warning_attribute_too_large'))
-  assert.deepEqual(big.input, {})
+  assert.deepEqual(big.input, {}, 'a value over the limit is not parsed')
+  const bigValue = mapped({ 'gen_ai.operation.name': 'invoke_agent', 'input.value': huge })
+  assert.ok(bigValue.warnings.includes('otel_warning_attribute_too_large'))
+  assert.deepEqual(bigValue.input, {}, 'nor kept as text')
 })
 
 test('exports for the bridge: the artificial-tags key, mapping input keys, span kind encodings', () => {
