@@ -11,7 +11,7 @@
 import { createRequire } from 'node:module'
 import { installAutoInstrumentation } from './integrations/auto.js'
 import { log } from './diag/logger.js'
-import { enableGlobalOtel } from './trace/global_tracer.js'
+import { enableGlobalOtel } from './root/global_tracer.js'
 
 let modules: string[] = []
 // An app without @opentelemetry/api does not use OTel: nothing to say about it.

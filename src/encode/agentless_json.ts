@@ -1,5 +1,5 @@
-import { epochNsString } from '../trace/clock.js'
-import type { SpanData } from '../trace/span_data.js'
+import { epochNsString } from '../model/clock.js'
+import type { SpanData } from '../model/span_data.js'
 
 /**
  * Agentless APM (`POST <trace intake>/v1/input`, DESIGN §3.6): one chunk as JSON

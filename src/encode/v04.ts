@@ -1,6 +1,6 @@
 import { log } from '../diag/logger.js'
-import { epochNsHigh, epochNsLow } from '../trace/clock.js'
-import type { SpanData } from '../trace/span_data.js'
+import { epochNsHigh, epochNsLow } from '../model/clock.js'
+import type { SpanData } from '../model/span_data.js'
 import type { EncodeStats } from './encode_stats.js'
 import { PLACEHOLDER_GETTER, encodeMetaStructValue, encodePlaceholder } from './meta_struct.js'
 import { MsgpackWriter } from './msgpack_writer.js'

@@ -5,7 +5,7 @@ import { assemblePayloadJson, encodeChunkJson } from '../encode/agentless_json.j
 import { V05PayloadBuilder } from '../encode/v05.js'
 import { newEncodeStats, type EncodeStats } from '../encode/encode_stats.js'
 import type { Transport, TransportRequest, TransportResult } from '../transport/result.js'
-import type { Chunk } from '../trace/trace_state.js'
+import type { Chunk } from '../model/trace_state.js'
 import { TRACER_VERSION } from '../version.js'
 import type { FateListener, PayloadFate, TraceFailureReason } from './payload_fate.js'
 

@@ -1,5 +1,5 @@
-import { epochNsString } from '../trace/clock.js'
-import { hexToDecimal } from '../trace/ids.js'
+import { epochNsString } from '../model/clock.js'
+import { hexToDecimal } from '../model/ids.js'
 import type { Span } from '../trace/span.js'
 import type { EventMeta, LlmobsSpanEvent } from './event.js'
 import type { LlmobsSpanState } from './span_state.js'

@@ -1,5 +1,5 @@
 import type { Span } from '../trace/span.js'
-import type { SpanData } from '../trace/span_data.js'
+import type { SpanData } from '../model/span_data.js'
 import type { EventRecord } from '../export/ledger.js'
 import type { IOValue } from './annotations.js'
 import type { SpanKind } from './span_kinds.js'

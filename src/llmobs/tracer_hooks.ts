@@ -1,7 +1,7 @@
 import type { PayloadFate } from '../export/payload_fate.js'
 import type { EventRecord } from '../export/ledger.js'
 import type { Span } from '../trace/span.js'
-import type { Tracer } from '../trace/tracer.js'
+import type { Tracer } from '../root/tracer.js'
 import { ownerOf } from './event_owner.js'
 import { LlmobsRescueProcessor } from './rescue_processor.js'
 import { getState } from './span_state.js'

@@ -1,6 +1,6 @@
 import { context, propagation, trace } from '@opentelemetry/api'
 import { log } from '../diag/logger.js'
-import type { Tracer } from '../trace/tracer.js'
+import type { Tracer } from '../root/tracer.js'
 import { llmobs as globalLlmobs, type LLMObs } from '../llmobs/sdk.js'
 import { OtelBridge } from './bridge.js'
 import { GenAiLifecycle } from './genai_bridge.js'

@@ -1,7 +1,7 @@
 import { admissionKey, ARTIFICIAL_GEN_AI_TAGS_KEY, ARTIFICIAL_GEN_AI_TAGS_VALUE, mapGenAiSpan, type GenAiIO, type GenAiResult } from '../genai/index.js'
 import { rootLlmobsLink, type LLMObs, type LlmobsLink } from '../llmobs/sdk.js'
 import { getState, type LlmobsSpanState } from '../llmobs/span_state.js'
-import { hexToDecimal } from '../trace/ids.js'
+import { hexToDecimal } from '../model/ids.js'
 import type { Span } from '../trace/span.js'
 import type { OtelBridge, SpanLifecycle } from './bridge.js'
 import type { BridgeSpan } from './bridge_span.js'

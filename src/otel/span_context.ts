@@ -1,7 +1,7 @@
 import type { SpanContext as OtelSpanContext } from '@opentelemetry/api'
 import { isValidSpanId, isValidTraceId } from '@opentelemetry/api'
 import { SpanContext } from '../trace/span_context.js'
-import { newTraceState, AUTO_KEEP, AUTO_REJECT } from '../trace/trace_state.js'
+import { newTraceState, AUTO_KEEP, AUTO_REJECT } from '../model/trace_state.js'
 
 /**
  * Carried on OTel span contexts this bridge makes, so one that comes back (as a parent, from our

@@ -1,7 +1,7 @@
 import { log } from '../diag/logger.js'
 import type { Span, SpanSink } from '../trace/span.js'
-import type { SpanData } from '../trace/span_data.js'
-import type { Chunk, TraceState } from '../trace/trace_state.js'
+import type { SpanData } from '../model/span_data.js'
+import type { Chunk, TraceState } from '../model/trace_state.js'
 
 export interface OpenTraceLimits {
   partialFlushMinSpans: number

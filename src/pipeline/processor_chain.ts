@@ -1,6 +1,6 @@
 import { log } from '../diag/logger.js'
-import type { SpanData } from '../trace/span_data.js'
-import type { Chunk } from '../trace/trace_state.js'
+import type { SpanData } from '../model/span_data.js'
+import type { Chunk } from '../model/trace_state.js'
 
 /** One stage of the chain: returns the (possibly changed) chunk, or null to drop it. */
 export interface ChunkProcessor {

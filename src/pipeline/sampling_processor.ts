@@ -1,5 +1,5 @@
 import type { PrioritySampler } from '../sampling/priority_sampler.js'
-import type { Chunk } from '../trace/trace_state.js'
+import type { Chunk } from '../model/trace_state.js'
 import type { ChunkProcessor } from './processor_chain.js'
 
 /**

@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto'
-import type { Chunk } from '../trace/trace_state.js'
+import type { Chunk } from '../model/trace_state.js'
 import type { ChunkProcessor } from './processor_chain.js'
 
 const ZERO_HIGH = '0000000000000000'

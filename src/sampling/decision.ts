@@ -1,5 +1,5 @@
-import { AUTO_KEEP } from '../trace/trace_state.js'
-import type { TraceState } from '../trace/trace_state.js'
+import { AUTO_KEEP } from '../model/trace_state.js'
+import type { TraceState } from '../model/trace_state.js'
 
 /** Propagated trace tag naming the mechanism that decided to keep the trace. */
 export const DECISION_MAKER_TAG = '_dd.p.dm'

@@ -1,5 +1,5 @@
-import { MECHANISM_MANUAL, USER_KEEP, USER_REJECT } from '../trace/trace_state.js'
-import type { TraceState } from '../trace/trace_state.js'
+import { MECHANISM_MANUAL, USER_KEEP, USER_REJECT } from '../model/trace_state.js'
+import type { TraceState } from '../model/trace_state.js'
 import { recordDecision } from './decision.js'
 
 /**

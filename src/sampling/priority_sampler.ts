@@ -1,5 +1,5 @@
 import { log } from '../diag/logger.js'
-import type { SpanData } from '../trace/span_data.js'
+import type { SpanData } from '../model/span_data.js'
 import {
   AUTO_KEEP,
   AUTO_REJECT,
@@ -8,8 +8,8 @@ import {
   MECHANISM_RULE,
   USER_KEEP,
   USER_REJECT,
-} from '../trace/trace_state.js'
-import type { TraceState } from '../trace/trace_state.js'
+} from '../model/trace_state.js'
+import type { TraceState } from '../model/trace_state.js'
 import { recordDecision } from './decision.js'
 import { formatKnuthRate, sampledByRate } from './knuth.js'
 import { RateLimiter } from './rate_limiter.js'

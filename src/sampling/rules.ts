@@ -1,4 +1,4 @@
-import type { SpanData } from '../trace/span_data.js'
+import type { SpanData } from '../model/span_data.js'
 import { compileGlob } from './glob.js'
 import type { Glob } from './glob.js'
 

@@ -1,9 +1,9 @@
 import { describeError, describeValue, log } from '../diag/logger.js'
 import { applyManualDecision } from '../sampling/manual.js'
-import { epochNsecOf, epochSecOf, monotonicFromEpochMs, monotonicNs } from './clock.js'
+import { epochNsecOf, epochSecOf, monotonicFromEpochMs, monotonicNs } from '../model/clock.js'
 import { SpanContext } from './span_context.js'
-import type { SpanData } from './span_data.js'
-import type { TraceState } from './trace_state.js'
+import type { SpanData } from '../model/span_data.js'
+import type { TraceState } from '../model/trace_state.js'
 
 /** Receives every span exactly once, when it finishes (the aggregator). */
 export interface SpanSink {

@@ -1,4 +1,4 @@
-import type { TraceState } from './trace_state.js'
+import type { TraceState } from '../model/trace_state.js'
 
 /**
  * The part of a span that crosses process boundaries and parents children: which trace, which

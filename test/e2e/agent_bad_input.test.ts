@@ -4,7 +4,7 @@ import http from 'node:http'
 import { gzipSync } from 'node:zlib'
 import { Packr } from 'msgpackr'
 import { startAgent } from '../../src/agent/start_agent.js'
-import { Tracer } from '../../src/trace/tracer.js'
+import { Tracer } from '../../src/root/tracer.js'
 import {
   counters, expected, getJson, llmobsDoc, postEvp, putTraces, request, spanData, spanEvent, v04Body, waitFor,
 } from '../helpers/agent_client.js'

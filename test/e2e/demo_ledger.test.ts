@@ -3,7 +3,7 @@ import assert from 'node:assert/strict'
 import { startAgent } from '../../src/agent/start_agent.js'
 import { readLedger } from '../../src/cli/demo/demo.js'
 import { LLMObs } from '../../src/llmobs/sdk.js'
-import { Tracer } from '../../src/trace/tracer.js'
+import { Tracer } from '../../src/root/tracer.js'
 import { getJson, postEvp } from '../helpers/agent_client.js'
 
 test('demo ledger: a span sent twice shows as a duplicate arrival (the store still holds it once)', async () => {

@@ -162,7 +162,7 @@ describe('exit safety', { concurrency: true }, () => {
 
   test('a destination that never answers: natural exit ends by itself, not held for the retry budget', async () => {
     const r = await runFixture('natural_exit.mjs', [silent.url, String(REQUESTS), '0.5', 'exit-silent-natural', 'after-discovery'], { mark: 'done' })
-    // Before the fix in src/diag/exit_flush.ts and src/transport/http_transport.ts the process was
+    // Before the fix in src/root/exit_flush.ts and src/transport/http_transport.ts the process was
     // held for 85 s (the guard kills it first): every beforeExit restarted a flush and in-flight
     // sockets held the loop for the retry budget.
     assert.equal(r.code, 0, r.stderr)

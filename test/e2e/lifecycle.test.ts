@@ -1,7 +1,7 @@
 import { after, test } from 'node:test'
 import assert from 'node:assert/strict'
 import { startAgent, type LocalAgent } from '../../src/agent/start_agent.js'
-import { Tracer } from '../../src/trace/tracer.js'
+import { Tracer } from '../../src/root/tracer.js'
 import type { TracerOptions } from '../../src/config/tracer_config.js'
 import type { Span } from '../../src/trace/span.js'
 import { LLMObs } from '../../src/llmobs/sdk.js'

@@ -1,7 +1,7 @@
 import { test } from 'node:test'
 import assert from 'node:assert/strict'
 import { startAgent } from '../../src/agent/start_agent.js'
-import { Tracer } from '../../src/trace/tracer.js'
+import { Tracer } from '../../src/root/tracer.js'
 import { LLMObs } from '../../src/llmobs/sdk.js'
 import { getJson } from '../helpers/agent_client.js'
 

@@ -3,7 +3,7 @@ import assert from 'node:assert/strict'
 import { startAgent } from '../../src/agent/start_agent.js'
 import { DEFAULTS } from '../../src/config/defaults.js'
 import { log } from '../../src/diag/logger.js'
-import { Tracer } from '../../src/trace/tracer.js'
+import { Tracer } from '../../src/root/tracer.js'
 import { LLMObs } from '../../src/llmobs/sdk.js'
 import { getJson } from '../helpers/agent_client.js'
 

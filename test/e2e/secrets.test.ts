@@ -11,7 +11,7 @@ import { gzipSync } from 'node:zlib'
 import { startAgent, type LocalAgent } from '../../src/agent/start_agent.js'
 import { log } from '../../src/diag/logger.js'
 import { LLMObs } from '../../src/llmobs/sdk.js'
-import { Tracer } from '../../src/trace/tracer.js'
+import { Tracer } from '../../src/root/tracer.js'
 import { HttpTransport } from '../../src/transport/http_transport.js'
 import { parseAgentUrl, type AgentEndpoint } from '../../src/config/tracer_config.js'
 

@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs'
 import { encodeChunkV04, assemblePayloadV04 } from '../../src/encode/v04.js'
 import { MsgpackWriter } from '../../src/encode/msgpack_writer.js'
 import { newEncodeStats } from '../../src/encode/encode_stats.js'
-import type { SpanData } from '../../src/trace/span_data.js'
+import type { SpanData } from '../../src/model/span_data.js'
 import type { Counters } from '../../src/agent/counters.js'
 import { zeroCounters } from '../../src/agent/counters.js'
 

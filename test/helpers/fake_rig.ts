@@ -1,7 +1,7 @@
 import { startAgent, type LocalAgent } from '../../src/agent/start_agent.js'
 import type { SpanRecord } from '../../src/agent/store_queries.js'
 import { LLMObs } from '../../src/llmobs/sdk.js'
-import { Tracer } from '../../src/trace/tracer.js'
+import { Tracer } from '../../src/root/tracer.js'
 import type { FakeServer } from './fake_http.js'
 
 /**

@@ -1,4 +1,4 @@
-import { Tracer } from '../../src/trace/tracer.js'
+import { Tracer } from '../../src/root/tracer.js'
 import { LLMObs } from '../../src/llmobs/sdk.js'
 import type { TracerOptions } from '../../src/config/tracer_config.js'
 import type { LlmobsOptions } from '../../src/config/llmobs_config.js'

@@ -1,6 +1,6 @@
 import { test } from 'node:test'
 import assert from 'node:assert/strict'
-import { Tracer } from '../../src/trace/tracer.js'
+import { Tracer } from '../../src/root/tracer.js'
 import { startSink, v04Chunks } from '../helpers/sink.js'
 
 test('a chunk leaves only when every started span has finished, whatever the finish order', async () => {

@@ -10,7 +10,7 @@ import { MsgpackWriter } from '../../src/encode/msgpack_writer.js'
 import { assemblePayloadV04, encodeChunkV04 } from '../../src/encode/v04.js'
 import { V05PayloadBuilder } from '../../src/encode/v05.js'
 import { newEncodeStats } from '../../src/encode/encode_stats.js'
-import type { SpanData } from '../../src/trace/span_data.js'
+import type { SpanData } from '../../src/model/span_data.js'
 
 const DATA = new URL('../../../test/data/dd-trace-js-5.132/', import.meta.url)
 const V04_FIXTURE = readFileSync(new URL('01_v0.4_traces.body', DATA))

@@ -10,7 +10,7 @@ import { MsgpackWriter } from '../../src/encode/msgpack_writer.js'
 import { assemblePayloadV04, encodeChunkV04 } from '../../src/encode/v04.js'
 import { V05PayloadBuilder } from '../../src/encode/v05.js'
 import { newEncodeStats } from '../../src/encode/encode_stats.js'
-import type { SpanData } from '../../src/trace/span_data.js'
+import type { SpanData } from '../../src/model/span_data.js'
 
 /** Mutated bodies per run; each goes through decodeV04, decodeV05 and decodeMsgpack. */
 const FUZZ_ITERATIONS = 5000

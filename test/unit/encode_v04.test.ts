@@ -7,8 +7,8 @@ import { newEncodeStats } from '../../src/encode/encode_stats.js'
 import type { EncodeStats } from '../../src/encode/encode_stats.js'
 import { MsgpackWriter } from '../../src/encode/msgpack_writer.js'
 import { assemblePayloadV04, encodeChunkV04, encodePayloadV04 } from '../../src/encode/v04.js'
-import { ZERO_ID } from '../../src/trace/span_data.js'
-import type { SpanData } from '../../src/trace/span_data.js'
+import { ZERO_ID } from '../../src/model/span_data.js'
+import type { SpanData } from '../../src/model/span_data.js'
 
 log.configure({ sink: () => {} })
 const exact = new Unpackr({ useRecords: false, int64AsType: 'bigint' })

@@ -5,8 +5,8 @@ import { Unpackr } from 'msgpackr'
 import { log } from '../../src/diag/logger.js'
 import { newEncodeStats } from '../../src/encode/encode_stats.js'
 import { V05PayloadBuilder, V05_OVERFLOW } from '../../src/encode/v05.js'
-import { ZERO_ID } from '../../src/trace/span_data.js'
-import type { SpanData } from '../../src/trace/span_data.js'
+import { ZERO_ID } from '../../src/model/span_data.js'
+import type { SpanData } from '../../src/model/span_data.js'
 
 log.configure({ sink: () => {} })
 const exact = new Unpackr({ useRecords: false, int64AsType: 'bigint' })

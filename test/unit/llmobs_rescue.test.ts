@@ -4,8 +4,8 @@ import { decodeMsgpack, evpEvents, v04Chunks } from '../helpers/sink.js'
 import { closeRigs, llmPair, rig } from '../helpers/llmobs_setup.js'
 
 after(closeRigs)
-import type { SpanData } from '../../src/trace/span_data.js'
-import { Tracer } from '../../src/trace/tracer.js'
+import type { SpanData } from '../../src/model/span_data.js'
+import { Tracer } from '../../src/root/tracer.js'
 import { LLMObs } from '../../src/llmobs/sdk.js'
 import { log } from '../../src/diag/logger.js'
 

@@ -1,7 +1,7 @@
 import { test, after } from 'node:test'
 import assert from 'node:assert/strict'
 import { context, propagation, trace, SpanKind, SpanStatusCode, ROOT_CONTEXT, createContextKey } from '@opentelemetry/api'
-import { Tracer } from '../../src/trace/tracer.js'
+import { Tracer } from '../../src/root/tracer.js'
 import { enableOtel } from '../../src/otel/enable.js'
 import { startSink, v04Chunks } from '../helpers/sink.js'
 

@@ -2,7 +2,7 @@ import { beforeEach, test } from 'node:test'
 import assert from 'node:assert/strict'
 import { log } from '../../src/diag/logger.js'
 import { extract, newPropagationStats } from '../../src/trace/propagation/propagator.js'
-import { createIdSource, randomId64 } from '../../src/trace/ids.js'
+import { createIdSource, randomId64 } from '../../src/model/ids.js'
 
 /**
  * Contexts the Datadog Agent would drop (issue defect 4): the Agent reads the low 64 bits of a

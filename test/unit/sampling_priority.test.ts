@@ -4,10 +4,10 @@ import { PrioritySampler } from '../../src/sampling/priority_sampler.js'
 import { applyManualDecision } from '../../src/sampling/manual.js'
 import { parseSamplingRules } from '../../src/sampling/rules.js'
 import type { SamplingRule } from '../../src/sampling/rules.js'
-import { ZERO_ID } from '../../src/trace/span_data.js'
-import type { SpanData } from '../../src/trace/span_data.js'
-import { newTraceState } from '../../src/trace/trace_state.js'
-import type { TraceState } from '../../src/trace/trace_state.js'
+import { ZERO_ID } from '../../src/model/span_data.js'
+import type { SpanData } from '../../src/model/span_data.js'
+import { newTraceState } from '../../src/model/trace_state.js'
+import type { TraceState } from '../../src/model/trace_state.js'
 
 // Trace ids chosen by their Knuth hash (computed with BigInt, independently of the sampler):
 // hash 0 is kept at any rate > 0, hash 2^64 - 1 is dropped at any rate < 1.

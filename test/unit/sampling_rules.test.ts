@@ -3,8 +3,8 @@ import assert from 'node:assert/strict'
 import { compileGlob } from '../../src/sampling/glob.js'
 import { compileRule, matchRule, parseSamplingRules } from '../../src/sampling/rules.js'
 import type { SamplingRule } from '../../src/sampling/rules.js'
-import type { SpanData } from '../../src/trace/span_data.js'
-import { ZERO_ID } from '../../src/trace/span_data.js'
+import type { SpanData } from '../../src/model/span_data.js'
+import { ZERO_ID } from '../../src/model/span_data.js'
 
 function root (overrides: Partial<SpanData> = {}): SpanData {
   return {

@@ -3,7 +3,7 @@ import assert from 'node:assert/strict'
 import { log } from '../../src/diag/logger.js'
 import { Span } from '../../src/trace/span.js'
 import type { LLMObs } from '../../src/llmobs/sdk.js'
-import type { Tracer } from '../../src/trace/tracer.js'
+import type { Tracer } from '../../src/root/tracer.js'
 import { closeRigs, rig } from '../helpers/llmobs_setup.js'
 import { decodeMsgpack, evpEvents, v04Chunks } from '../helpers/sink.js'
 

@@ -2,7 +2,7 @@ import { test } from 'node:test'
 import assert from 'node:assert/strict'
 import { EventEmitter } from 'node:events'
 import { setTimeout as sleep } from 'node:timers/promises'
-import { Tracer } from '../../src/trace/tracer.js'
+import { Tracer } from '../../src/root/tracer.js'
 import { startSink, v04Chunks, type Sink } from '../helpers/sink.js'
 
 async function setup (opts: Record<string, unknown> = {}): Promise<{ sink: Sink, tracer: Tracer }> {

@@ -1,7 +1,7 @@
 import net from 'node:net'
 import { startAgent, type Counters, type LocalAgent } from '../../agent/start_agent.js'
 import { LLMObs } from '../../llmobs/sdk.js'
-import { Tracer } from '../../trace/tracer.js'
+import { Tracer } from '../../root/tracer.js'
 import { startFakeProvider } from './fake_provider.js'
 import { startChatService, startKnowledgeService, type Service } from './services.js'
 

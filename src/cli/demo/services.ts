@@ -2,7 +2,7 @@ import http from 'node:http'
 import type { AddressInfo } from 'node:net'
 import type { LLMObs } from '../../llmobs/sdk.js'
 import type { Span } from '../../trace/span.js'
-import type { Tracer } from '../../trace/tracer.js'
+import type { Tracer } from '../../root/tracer.js'
 
 /** One demo service: its own tracer (service name) and LLM Observability, and an HTTP server. */
 export interface Service { tracer: Tracer, llmobs: LLMObs }

@@ -1,5 +1,5 @@
 import { describeValue, log } from '../../diag/logger.js'
-import { decimalToHex, hexToDecimal } from '../ids.js'
+import { decimalToHex, hexToDecimal } from '../../model/ids.js'
 import { readHeader, readHeaderList, writeHeader } from './carrier.js'
 import { ignoreRejected, PROPAGATION_ERROR, TAG_PREFIX, TID_TAG, ZERO_HIGH } from './extracted.js'
 import type { ExtractedContext, InjectSource, RejectContext } from './extracted.js'

@@ -1,4 +1,4 @@
-import type { TraceState } from '../trace_state.js'
+import type { TraceState } from '../../model/trace_state.js'
 
 /**
  * A trace context received from upstream. Ids are lowercase hex like everywhere else in the

@@ -1,5 +1,5 @@
 import { describeValue, log } from '../../diag/logger.js'
-import { isHexId } from '../ids.js'
+import { isHexId } from '../../model/ids.js'
 import { isWritableCarrier } from './carrier.js'
 import { DEFAULT_TAGS_MAX_LENGTH, extractDatadog, injectDatadog } from './datadog.js'
 import { ZERO_HIGH } from './extracted.js'

@@ -2,8 +2,8 @@ import { createRequire } from 'node:module'
 import type { TracerOptions } from '../config/tracer_config.js'
 import { log } from '../diag/logger.js'
 import type { UserProcessor } from '../pipeline/processor_chain.js'
-import type { Span } from './span.js'
-import type { SpanContext } from './span_context.js'
+import type { Span } from '../trace/span.js'
+import type { SpanContext } from '../trace/span_context.js'
 import { Tracer, type SpanOptions } from './tracer.js'
 
 let core: Tracer | undefined

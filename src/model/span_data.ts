@@ -16,7 +16,7 @@ export interface SpanData {
   /**
    * Start in nanoseconds since the Unix epoch, split in two because that number does not fit a
    * double exactly (2^53 ns is ~104 days): whole seconds, and nanoseconds within the second.
-   * trace/clock.ts turns the pair into int64 halves for the wire.
+   * model/clock.ts turns the pair into int64 halves for the wire.
    */
   startSec: number
   startNsec: number
