@@ -19,9 +19,9 @@ export function startFakeOpenAI (): Promise<FakeServer> {
     const model = String(req.body.model ?? '')
     if (model.includes('fail-429')) return res.json(429, { error: { message: 'Rate limit reached', type: 'requests', code: 'rate_limit_exceeded' } }, { 'retry-after': '0' })
     if (model.includes('fail-500')) return res.json(500, { error: { message: 'The server had an error', type: 'server_error', code: null } })
-    if (req.path === '/v1/chat/completions') return chat(req, res, model)
-    if (req.path === '/v1/responses') return responses(req, res, model)
-    if (req.path === '/v1/embeddings') return embeddings(req, res, model)
+    if (req.path.endsWith('/v1/chat/completions')) return chat(req, res, model)
+    if (req.path.endsWith('/v1/responses')) return responses(req, res, model)
+    if (req.path.endsWith('/v1/embeddings')) return embeddings(req, res, model)
     res.json(404, { error: { message: `no route ${req.path}` } })
   })
 }
