@@ -154,13 +154,12 @@ export class LlmCall {
 
   /**
    * The event's model name is the one that answered (`gpt-4o-mini-2024-07-18`), not the alias
-   * requested; annotations have no field for it, so it is written on the span's state directly.
+   * requested; annotations have no field for it, so it is written on the span's state directly
+   * (the APM side gets it as `gen_ai.request.model` at finish, as dd-trace writes it).
    */
   private setModel (model: string): void {
     const st = getState(this.span)
-    if (st === undefined) return
-    st.modelName = model
-    this.span.meta['llmobs.model_name'] = model
+    if (st !== undefined) st.modelName = model
   }
 }
 

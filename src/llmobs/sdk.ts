@@ -428,7 +428,6 @@ export class LLMObs {
     }
     // annotationContext() tags; the state's scalars are bounded at finish (size_gate.ts).
     st.annotatedUnits = roughUnits(st.tags)
-    if (st.modelName !== undefined) span.meta['llmobs.model_name'] = st.modelName
     setState(span, st)
     writeBridgeTags(span, st, st.spanIdDec = hexToDecimal(span.spanId))
     core.noteSpanStarted()
