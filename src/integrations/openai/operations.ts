@@ -1,5 +1,6 @@
 import type { Operation } from '../provider_call.js'
 import { ChatStream, chatResult, chatStart } from './chat.js'
+import { CompletionsStream, completionsResult, completionsStart } from './completions.js'
 import { embeddingsResult, embeddingsStart } from './embeddings.js'
 import { openaiNames } from './naming.js'
 import { ResponsesStream, responsesResult, responsesStart } from './responses.js'
@@ -29,4 +30,13 @@ export const OPENAI_EMBEDDINGS: Operation = {
   names: openaiNames('createEmbedding', 'embeddings.create', '/embeddings'),
   start: embeddingsStart,
   result: embeddingsResult,
+}
+
+export const OPENAI_COMPLETIONS: Operation = {
+  integration: 'openai',
+  kind: 'llm',
+  names: openaiNames('createCompletion', 'completions.create', '/completions'),
+  start: completionsStart,
+  result: completionsResult,
+  stream: () => new CompletionsStream(),
 }
