@@ -35,6 +35,7 @@ async function main () {
   await openai.chat.completions.create({ model: 'gpt-4o-mini', messages: [{ role: 'system', content: 'Be brief.' }, { role: 'user', content: 'Say hello' }], temperature: 0.2, max_tokens: 50 })
   await openai.embeddings.create({ model: 'text-embedding-3-small', input: 'hello' })
   await openai.responses.create({ model: 'gpt-4.1-mini', input: 'Say hello', temperature: 0.1 })
+  await openai.completions.create({ model: 'gpt-3.5-turbo-instruct', prompt: 'Say', max_tokens: 5 })
   const stream = await openai.chat.completions.create({ model: 'gpt-4o-mini', messages: [{ role: 'user', content: 'Stream it' }], stream: true, stream_options: { include_usage: true } })
   for await (const chunk of stream) void chunk
   await anthropic.messages.create({ model: 'claude-parity', max_tokens: 64, temperature: 0.5, messages: [{ role: 'user', content: 'Bonjour?' }] })
