@@ -134,6 +134,8 @@ const METRIC_ALIASES: Record<string, string> = {
   cacheReadInputTokens: 'cache_read_input_tokens',
   cacheWriteInputTokens: 'cache_write_input_tokens',
   reasoningOutputTokens: 'reasoning_output_tokens',
+  ephemeral5mInputTokens: 'ephemeral_5m_input_tokens',
+  ephemeral1hInputTokens: 'ephemeral_1h_input_tokens',
   timeToFirstToken: 'time_to_first_token',
 }
 

@@ -27,6 +27,9 @@ const METRICS = {
   total_tokens: INPUT_TOTAL + MESSAGE_USAGE.output_tokens,
   cache_read_input_tokens: MESSAGE_USAGE.cache_read_input_tokens,
   cache_write_input_tokens: MESSAGE_USAGE.cache_creation_input_tokens,
+  // No TTL breakdown in the response: dd-trace counts every write as a 5-minute one.
+  ephemeral_5m_input_tokens: MESSAGE_USAGE.cache_creation_input_tokens,
+  ephemeral_1h_input_tokens: 0,
 }
 
 test('messages.create: one llm span with model, system + messages, parameters, cache-aware token metrics', async () => {
