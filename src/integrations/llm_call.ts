@@ -22,6 +22,20 @@ export interface CallResult {
   streamEnd?: StreamEnd
   /** The caller dropped the response or stream without finishing it (found by the garbage collector). */
   abandoned?: boolean
+  /** Response tags of the APM span (`openai.response.id`, ...): strings go to meta, numbers to metrics. */
+  apmTags?: ApmTags
+}
+
+export type ApmTags = Record<string, string | number | undefined>
+
+/** The APM side of a provider call, as dd-trace names it (OTEL-FACTS §4.1–4.3). */
+export interface ApmSpan {
+  name: string
+  resource: string
+  /** Left empty where dd-trace sets none. */
+  type: string
+  /** Request tags: `component`, `span.kind`, `<provider>.request.*`. */
+  tags: ApmTags
 }
 
 /** What is known when the call starts. */
@@ -37,8 +51,10 @@ export interface CallSpec {
   /** Guard key: the integration that owns this call ('openai', 'anthropic', 'ai'). */
   integration: string
   kind: 'llm' | 'embedding'
+  /** The LLMObs span name (`OpenAI.createChatCompletion`); the APM span is named by `apm`. */
   name: string
   provider: string
+  apm?: ApmSpan
 }
 
 /**
@@ -128,6 +144,7 @@ export class LlmCall {
     if (this.ttftSec !== undefined) metrics.timeToFirstToken = this.ttftSec
     if (result.streamEnd !== undefined) metadata.stream_status = result.streamEnd
     if (result.abandoned === true) metadata.abandoned = true
+    if (result.apmTags !== undefined) setApmTags(this.span, result.apmTags)
     this.spec.llmobs.annotate(this.span, {
       outputData: result.output,
       metrics,
@@ -137,13 +154,12 @@ export class LlmCall {
 
   /**
    * The event's model name is the one that answered (`gpt-4o-mini-2024-07-18`), not the alias
-   * requested; annotations have no field for it, so it is written on the span's state directly.
+   * requested; annotations have no field for it, so it is written on the span's state directly
+   * (the APM side gets it as `gen_ai.request.model` at finish, as dd-trace writes it).
    */
   private setModel (model: string): void {
     const st = getState(this.span)
-    if (st === undefined) return
-    st.modelName = model
-    this.span.meta['llmobs.model_name'] = model
+    if (st !== undefined) st.modelName = model
   }
 }
 
@@ -161,6 +177,11 @@ export function startCall<T> (spec: CallSpec, start: () => CallStart, invoke: ()
   try {
     const done = spec.llmobs.trace({ kind: spec.kind, name: spec.name, modelProvider: spec.provider }, (span: Span) => {
       const { held, settle } = deferred()
+      try {
+        nameProviderSpan(span, spec)
+      } catch (err) {
+        log.internalError(`integration ${spec.integration} span`, err)
+      }
       const c = new LlmCall(span, spec, settle)
       box.call = c
       try {
@@ -189,6 +210,26 @@ export function startCall<T> (spec: CallSpec, start: () => CallStart, invoke: ()
   box.result = undefined
   box.call = undefined
   return out
+}
+
+/** The APM span as dd-trace names it, and the event's `integration` tag. */
+function nameProviderSpan (span: Span, spec: CallSpec): void {
+  const st = getState(span)
+  if (st !== undefined) st.tags.integration = spec.integration
+  const apm = spec.apm
+  if (apm === undefined) return
+  span.name = apm.name
+  span.resource = apm.resource
+  span.type = apm.type
+  span.meta['_dd.integration'] = spec.integration
+  setApmTags(span, apm.tags)
+}
+
+function setApmTags (span: Span, tags: ApmTags): void {
+  for (const [k, v] of Object.entries(tags)) {
+    if (typeof v === 'string') span.meta[k] = v
+    else if (typeof v === 'number' && Number.isFinite(v)) span.metrics[k] = v
+  }
 }
 
 /** The promise that holds a span open, and its settler; made here so it captures nothing else. */

@@ -2,7 +2,7 @@ import { log } from '../diag/logger.js'
 import type { LLMObs } from '../llmobs/sdk.js'
 import { observeApiPromise } from './api_promise.js'
 import { isTraced } from './guard.js'
-import { startCall, type CallResult, type CallStart, type LlmCall } from './llm_call.js'
+import { startCall, type ApmSpan, type CallResult, type CallStart, type LlmCall } from './llm_call.js'
 import { rec, type Rec } from './shape.js'
 import { observeIterable } from './stream.js'
 
@@ -15,12 +15,15 @@ export interface StreamAccumulator {
   failure? (): unknown
 }
 
-/** One traced SDK method: how to read its request, its response and its stream. */
+/** How one call is named: the LLMObs span, its provider, and the APM span (as dd-trace names them). */
+export interface CallNames { name: string, provider: string, apm: ApmSpan }
+
+/** One traced SDK method: how to name a call, read its request, its response and its stream. */
 export interface Operation {
   integration: string
-  name: string
   kind: 'llm' | 'embedding'
-  provider: string
+  /** `self` is the SDK resource the method was called on (its client knows the base URL). */
+  names (self: unknown, body: Rec | undefined): CallNames
   start (body: Rec | undefined): CallStart
   result (data: unknown): CallResult
   stream? (): StreamAccumulator
@@ -34,8 +37,15 @@ export function callProvider (llmobs: LLMObs, op: Operation, orig: (...a: unknow
   if (isTraced(op.integration)) return orig.apply(self, args)
   const body = rec(args[0])
   const streaming = body?.stream === true
+  let names: CallNames
+  try {
+    names = op.names(self, body)
+  } catch (err) {
+    log.internalError(`integration ${op.integration} names`, err)
+    names = { name: `${op.integration}.request`, provider: op.integration, apm: { name: `${op.integration}.request`, resource: `${op.integration}.request`, type: '', tags: {} } }
+  }
   const { call, result } = startCall(
-    { llmobs, integration: op.integration, kind: op.kind, name: op.name, provider: op.provider },
+    { llmobs, integration: op.integration, kind: op.kind, ...names },
     () => op.start(body),
     () => orig.apply(self, args),
   )
@@ -66,7 +76,7 @@ function follow (call: LlmCall, op: Operation, result: unknown, streaming: boole
     }, (err: unknown) => call.fail(err))
     return
   }
-  log.warnOnce(`integration.${op.integration}.shape`, `${op.name}: the SDK returned an object this version of llmobs-ts does not recognise; the call is traced without its response`)
+  log.warnOnce(`integration.${op.integration}.shape`, `${op.integration}: the SDK returned an object this version of llmobs-ts does not recognise; the call is traced without its response`)
   call.succeed({})
 }
 

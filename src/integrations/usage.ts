@@ -6,6 +6,9 @@ export interface TokenUsage {
   cacheReadInputTokens?: number
   cacheWriteInputTokens?: number
   reasoningOutputTokens?: number
+  /** Anthropic's cache writes by time to live (part of cacheWriteInputTokens). */
+  ephemeral5mInputTokens?: number
+  ephemeral1hInputTokens?: number
 }
 
 /**

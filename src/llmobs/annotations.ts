@@ -10,7 +10,7 @@ export type IOValue =
 
 export interface ToolCall { name: string, arguments: unknown, tool_id?: string, type?: string }
 export interface ToolResult { result: string, tool_id?: string, name?: string, type?: string }
-export interface Message { role: string, content: string, tool_calls?: ToolCall[], tool_results?: ToolResult[] }
+export interface Message { role: string, content: string, tool_id?: string, tool_calls?: ToolCall[], tool_results?: ToolResult[] }
 export interface Document { text: string, name?: string, id?: string, score?: number }
 
 /** What `llmobs.annotate()` accepts. */
@@ -52,6 +52,12 @@ function toMessages (data: unknown, limits: AnnotationLimits, stats: SanitizeSta
     const msg: Message = {
       role: typeof m.role === 'string' ? m.role : '',
       content: m.content === undefined || m.content === null ? '' : toValueString(m.content, limits, stats),
+    }
+    // The answer a tool message gives is matched to its call by id (dd-trace keeps it on `tool` messages only).
+    const toolId = m.toolId ?? m.tool_id
+    if (typeof toolId === 'string' && toolId !== '') {
+      if (msg.role === 'tool') msg.tool_id = toolId
+      else warnShape('tool id', 'toolId belongs on a message with role "tool"; dropped')
     }
     const calls = m.toolCalls ?? m.tool_calls
     if (calls !== undefined) msg.tool_calls = toToolCalls(calls, limits, stats)
@@ -128,6 +134,8 @@ const METRIC_ALIASES: Record<string, string> = {
   cacheReadInputTokens: 'cache_read_input_tokens',
   cacheWriteInputTokens: 'cache_write_input_tokens',
   reasoningOutputTokens: 'reasoning_output_tokens',
+  ephemeral5mInputTokens: 'ephemeral_5m_input_tokens',
+  ephemeral1hInputTokens: 'ephemeral_1h_input_tokens',
   timeToFirstToken: 'time_to_first_token',
 }
 

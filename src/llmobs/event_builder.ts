@@ -2,6 +2,7 @@ import { epochNsString } from '../model/clock.js'
 import { hexToDecimal } from '../model/ids.js'
 import type { Span } from '../trace/span.js'
 import type { EventMeta, LlmobsSpanEvent } from './event.js'
+import { isModelKind } from './span_kinds.js'
 import type { LlmobsSpanState } from './span_state.js'
 
 export interface EventContext {
@@ -32,14 +33,26 @@ export function tagList (tags: Record<string, string>): string[] {
 }
 
 /**
+ * The model fields as dd-trace writes them: llm and embedding spans always name one (`custom`
+ * when nobody said), and the provider is lower-cased so `OpenAI` and `openai` are one facet value.
+ */
+export function eventModel (st: LlmobsSpanState): { name?: string, provider?: string } {
+  const model = isModelKind(st.kind)
+  const name = st.modelName ?? (model ? 'custom' : undefined)
+  const provider = st.modelProvider ?? (model ? 'custom' : undefined)
+  return { name, provider: provider?.toLowerCase() }
+}
+
+/**
  * Builds the writer-shaped event (DESIGN §3.5) from a finished span and its LLMObs state.
  * `tags` may be left empty by the caller and filled from the map when the event is serialised:
  * events that ride a trace only ever need the map.
  */
 export function buildEvent (span: Span, st: LlmobsSpanState, tags: string[]): LlmobsSpanEvent {
   const meta: EventMeta = { span: { kind: st.kind } }
-  if (st.modelName !== undefined) meta.model_name = st.modelName
-  if (st.modelProvider !== undefined) meta.model_provider = st.modelProvider
+  const model = eventModel(st)
+  if (model.name !== undefined) meta.model_name = model.name
+  if (model.provider !== undefined) meta.model_provider = model.provider
   if (st.input !== undefined) meta.input = st.input
   if (st.output !== undefined) meta.output = st.output
   if (st.metadata !== undefined) meta.metadata = st.metadata

@@ -7,6 +7,7 @@ import type { DeliveryLedger, DropReason, EventRecord, Route } from '../export/l
 import type { Span } from '../trace/span.js'
 import type { Tracer } from '../root/tracer.js'
 import { serializeEvent, toMetaStruct, type LlmobsSpanEvent } from './event.js'
+import { writeGenAiTags } from './apm_tags.js'
 import { buildEvent, eventTags, tagList, type EventContext } from './event_builder.js'
 import { eventProblem } from './event_check.js'
 import type { EventOwner } from './event_owner.js'
@@ -137,6 +138,7 @@ export class LlmobsCore implements EventOwner, HookedCore {
     let tagMap = eventTags(span, st, this.ctx)
     const hasProcessors = this.processors.length > 0
     let event: LlmobsSpanEvent = buildEvent(span, st, hasProcessors ? tagList(tagMap) : [])
+    writeGenAiTags(span, st)
     for (const p of this.processors) {
       try {
         const out = p(event)

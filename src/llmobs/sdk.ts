@@ -10,6 +10,7 @@ import { Span } from '../trace/span.js'
 import type { SpanContext } from '../trace/span_context.js'
 import type { TraceState } from '../model/trace_state.js'
 import type { Tracer } from '../root/tracer.js'
+import { writeBridgeTags } from './apm_tags.js'
 import { normalizeIO, normalizeMetrics, normalizeObject, normalizeTags, type Annotation } from './annotations.js'
 import { chooseMode, isSafeIntakeUrl, type ExportMode } from './export_mode.js'
 import { isSpan, isThenable, nameOf, readAnnotation, readContextOptions, readTraceOptions } from './read_options.js'
@@ -156,7 +157,7 @@ export class LLMObs {
       return tracer.trace(typeof opts.name === 'string' && opts.name !== '' ? opts.name : (nameOf(fn) || 'llmobs.unknown'), fn)
     }
     const name = typeof opts.name === 'string' && opts.name !== '' ? opts.name : (nameOf(fn) || opts.kind)
-    return tracer.trace(name, { type: 'llm', resource: opts.kind }, (span) => {
+    return tracer.trace(name, { type: 'llm' }, (span) => {
       try {
         this.startLlmobsSpan(span, opts, name)
       } catch (err) {
@@ -466,8 +467,8 @@ export class LLMObs {
     }
     // annotationContext() tags; the state's scalars are bounded at finish (size_gate.ts).
     st.annotatedUnits = roughUnits(st.tags)
-    if (st.modelName !== undefined) span.meta['llmobs.model_name'] = st.modelName
     setState(span, st)
+    writeBridgeTags(span, st, st.spanIdDec = hexToDecimal(span.spanId))
     core.noteSpanStarted()
     for (const l of this.startListeners) {
       try { l(span, st) } catch (err) { log.internalError('llmobs span start listener', err) }

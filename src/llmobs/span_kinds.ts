@@ -1,4 +1,4 @@
-/** The LLM Observability span kinds; each becomes an APM span of type `llm` with resource = kind. */
+/** The LLM Observability span kinds; each becomes an APM span of type `llm` whose resource is its name. */
 export const SPAN_KINDS = ['llm', 'embedding', 'retrieval', 'tool', 'task', 'workflow', 'agent'] as const
 export type SpanKind = typeof SPAN_KINDS[number]
 

@@ -112,6 +112,8 @@ export class Tracer implements SpanSink {
       return undefined as T
     }
     const span = this.startSpan(name, options)
+    // As dd-trace: a span the application chose to trace gets trace metrics (a tag may say otherwise).
+    span.metrics['_dd.measured'] ??= 1
     const run = fn
     return spanStorage.run(storeWithSpan(spanStorage.getStore(), span), () => {
       let result: T

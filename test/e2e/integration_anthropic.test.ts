@@ -27,13 +27,16 @@ const METRICS = {
   total_tokens: INPUT_TOTAL + MESSAGE_USAGE.output_tokens,
   cache_read_input_tokens: MESSAGE_USAGE.cache_read_input_tokens,
   cache_write_input_tokens: MESSAGE_USAGE.cache_creation_input_tokens,
+  // No TTL breakdown in the response: dd-trace counts every write as a 5-minute one.
+  ephemeral_5m_input_tokens: MESSAGE_USAGE.cache_creation_input_tokens,
+  ephemeral_1h_input_tokens: 0,
 }
 
 test('messages.create: one llm span with model, system + messages, parameters, cache-aware token metrics', async () => {
   const msg = await client.messages.create({ ...ask, temperature: 0.5 })
   assert.deepEqual(msg.content, [{ type: 'text', text: 'Bonjour' }])
   const [e] = await rig.events()
-  assert.equal(e.name, 'anthropic.messages.create')
+  assert.equal(e.name, 'anthropic.request')
   assert.equal(e.meta.model_name, MODEL + DATED)
   assert.equal(e.meta.model_provider, 'anthropic')
   assert.deepEqual(e.meta.input.messages, [{ role: 'system', content: 'Be brief.' }, { role: 'user', content: 'Say hello' }])
@@ -153,6 +156,6 @@ test('calls inside llmobs.trace nest under it; withResponse() still works', asyn
   })
   const events = await rig.events()
   const root = events.find((e) => e.name === 'helper')
-  const llm = events.find((e) => e.name === 'anthropic.messages.create')
+  const llm = events.find((e) => e.name === 'anthropic.request')
   assert.equal(llm?.parent_id, root?.span_id)
 })

@@ -42,16 +42,16 @@ async function child (mlApp: string, args: string[]): Promise<Array<Record<strin
 
 /** Each model requested by the fixture, with the span name its call must produce (exactly once). */
 const EXPECTED: Array<[string, string]> = [
-  ['auto-chat', 'openai.chat.completions.create'],
-  ['auto-chat-stream', 'openai.chat.completions.create'],
-  ['auto-embed', 'openai.embeddings.create'],
-  ['both-chat', 'openai.chat.completions.create'],
-  ['auto-claude', 'anthropic.messages.create'],
-  ['auto-claude-stream', 'anthropic.messages.create'],
-  ['auto-ai', 'ai.doGenerate'],
-  ['auto-ai-stream', 'ai.doStream'],
-  ['auto-ai-embed', 'ai.doEmbed'],
-  ['both-ai', 'ai.doGenerate'],
+  ['auto-chat', 'OpenAI.createChatCompletion'],
+  ['auto-chat-stream', 'OpenAI.createChatCompletion'],
+  ['auto-embed', 'OpenAI.createEmbedding'],
+  ['both-chat', 'OpenAI.createChatCompletion'],
+  ['auto-claude', 'anthropic.request'],
+  ['auto-claude-stream', 'anthropic.request'],
+  ['auto-ai', 'doGenerate'],
+  ['auto-ai-stream', 'doStream'],
+  ['auto-ai-embed', 'doEmbed'],
+  ['both-ai', 'doGenerate'],
 ]
 
 function check (events: Array<Record<string, any>>): void {

@@ -28,7 +28,9 @@ test('a kept trace carries the events as meta_struct bin on v0.4; nothing goes t
   const llm = spans.find((s) => s.name === 'chat') as Record<string, unknown>
   assert.ok(llm !== undefined)
   assert.equal(llm.type, 'llm')
-  assert.equal(llm.resource, 'llm')
+  // As dd-trace: the resource is the span's name (not its kind), and the span is measured.
+  assert.equal(llm.resource, 'chat')
+  assert.equal((llm.metrics as Record<string, number>)['_dd.measured'], 1)
   const ms = llm.meta_struct as Record<string, Uint8Array>
   assert.ok(ms._llmobs instanceof Uint8Array)
   const doc = decodeMsgpack(ms._llmobs) as Record<string, any>

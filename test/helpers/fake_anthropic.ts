@@ -14,7 +14,7 @@ export function startFakeAnthropic (): Promise<FakeServer> {
     const model = String(req.body.model ?? '')
     if (model.includes('fail-429')) return res.json(429, { type: 'error', error: { type: 'rate_limit_error', message: 'Rate limited' } }, { 'retry-after': '0' })
     if (model.includes('fail-500')) return res.json(500, { type: 'error', error: { type: 'api_error', message: 'Internal server error' } })
-    if (req.path === '/v1/messages') return messages(req, res, model)
+    if (req.path.endsWith('/v1/messages')) return messages(req, res, model)
     res.json(404, { type: 'error', error: { type: 'not_found_error', message: `no route ${req.path}` } })
   })
 }

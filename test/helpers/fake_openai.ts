@@ -19,9 +19,10 @@ export function startFakeOpenAI (): Promise<FakeServer> {
     const model = String(req.body.model ?? '')
     if (model.includes('fail-429')) return res.json(429, { error: { message: 'Rate limit reached', type: 'requests', code: 'rate_limit_exceeded' } }, { 'retry-after': '0' })
     if (model.includes('fail-500')) return res.json(500, { error: { message: 'The server had an error', type: 'server_error', code: null } })
-    if (req.path === '/v1/chat/completions') return chat(req, res, model)
-    if (req.path === '/v1/responses') return responses(req, res, model)
-    if (req.path === '/v1/embeddings') return embeddings(req, res, model)
+    if (req.path.endsWith('/v1/chat/completions')) return chat(req, res, model)
+    if (req.path.endsWith('/v1/responses')) return responses(req, res, model)
+    if (req.path.endsWith('/v1/embeddings')) return embeddings(req, res, model)
+    if (req.path.endsWith('/v1/completions')) return completions(req, res, model)
     res.json(404, { error: { message: `no route ${req.path}` } })
   })
 }
@@ -99,4 +100,16 @@ async function embeddings (req: FakeRequest, res: Responder, model: string): Pro
     return { object: 'embedding', index: i, embedding: base64 ? Buffer.from(new Float32Array(v).buffer).toString('base64') : v }
   })
   res.json(200, { object: 'list', data, model: model + SNAPSHOT, usage: { prompt_tokens: 6, total_tokens: 6 } })
+}
+
+/** The legacy Completions API: one text choice per prompt; streamed as text deltas, usage only when asked. */
+async function completions (req: FakeRequest, res: Responder, model: string): Promise<void> {
+  const base = { id: 'cmpl-1', object: 'text_completion', created: 1700000000, model: model + SNAPSHOT }
+  const usage = { prompt_tokens: 4, completion_tokens: 3, total_tokens: 7 }
+  if (req.body.stream !== true) return res.json(200, { ...base, choices: [{ index: 0, text: TEXT_PIECES.join(''), finish_reason: 'stop', logprobs: null }], usage })
+  const frames: Array<{ data: unknown }> = TEXT_PIECES.map((text) => ({ data: { ...base, choices: [{ index: 0, text, finish_reason: null, logprobs: null }] } }))
+  frames.push({ data: { ...base, choices: [{ index: 0, text: '', finish_reason: 'stop', logprobs: null }] } })
+  if (req.body.stream_options?.include_usage === true) frames.push({ data: { ...base, choices: [], usage } })
+  frames.push({ data: '[DONE]' })
+  await res.sse(frames)
 }

@@ -119,8 +119,11 @@ test('anthropic: system blocks, tool_use/tool_result, thinking as reasoning; inp
   assert.deepEqual(r.output, [{ role: 'reasoning', content: 'hmm' }, { role: 'assistant', content: 'A', toolCalls: [{ name: 'f', arguments: { q: 1 }, toolId: 'u', type: 'tool_use' }] }])
   assert.equal(r.usage, undefined)
   assert.deepEqual(usageMetrics(messagesUsage({ input_tokens: 10, output_tokens: 5, cache_read_input_tokens: 100, cache_creation_input_tokens: 20 })),
-    { inputTokens: 130, outputTokens: 5, totalTokens: 135, cacheReadInputTokens: 100, cacheWriteInputTokens: 20 })
+    { inputTokens: 130, outputTokens: 5, totalTokens: 135, cacheReadInputTokens: 100, cacheWriteInputTokens: 20, ephemeral5mInputTokens: 20, ephemeral1hInputTokens: 0 })
   assert.deepEqual(usageMetrics(messagesUsage({ input_tokens: 10, output_tokens: 5, cache_read_input_tokens: null })), { inputTokens: 10, outputTokens: 5, totalTokens: 15 })
+  // The TTL breakdown, when the response has one, as dd-trace reads it.
+  assert.deepEqual(usageMetrics(messagesUsage({ input_tokens: 1, output_tokens: 1, cache_creation_input_tokens: 30, cache_creation: { ephemeral_5m_input_tokens: 10, ephemeral_1h_input_tokens: 20 } })),
+    { inputTokens: 31, outputTokens: 1, totalTokens: 32, cacheWriteInputTokens: 30, ephemeral5mInputTokens: 10, ephemeral1hInputTokens: 20 })
 })
 
 test('anthropic stream: message_delta usage overrides message_start output count, keeps its input', () => {

@@ -284,7 +284,7 @@ const CASES: Case[] = [
     name: 'option values of the wrong types (name, modelName, sessionId, mlApp)',
     warns: false,
     run: (o, _t, n) => o.trace({ kind: 'llm', name: n, modelName: 5 as never, modelProvider: {} as never, sessionId: [] as never, mlApp: null as never }, () => 1),
-    check: (ev) => { const e = only(ev); assert.equal(e.meta.model_name, undefined); assert.equal(e.session_id, undefined) },
+    check: (ev) => { const e = only(ev); assert.equal(e.meta.model_name, 'custom'); assert.equal(e.meta.model_provider, 'custom'); assert.equal(e.session_id, undefined) },
   },
   {
     name: 'wrap() with null options and a non-function',

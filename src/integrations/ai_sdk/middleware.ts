@@ -28,8 +28,15 @@ export interface LlmobsEmbeddingModelMiddleware {
   wrapEmbed: <R>(options: { doEmbed: () => PromiseLike<R>, params: unknown, model: unknown }) => Promise<R>
 }
 
-function spec (instance: LLMObs, kind: 'llm' | 'embedding', name: string, model: unknown): CallSpec {
-  return { llmobs: instance, integration: INTEGRATION, kind, name, provider: providerOf(model) }
+/**
+ * dd-trace 5 names the LLMObs span after the last segment of the AI SDK's own span name
+ * (`doGenerate`, `doStream`, `doEmbed`, OTEL-FACTS §4.3) and the APM span after the whole name;
+ * a middleware does not see which entry point called it, so its APM span is `ai.<segment>`.
+ */
+function spec (instance: LLMObs, kind: 'llm' | 'embedding', segment: string, model: unknown): CallSpec {
+  const provider = providerOf(model)
+  const tags = { component: INTEGRATION, 'ai.request.model': modelIdOf(model), 'ai.request.model_provider': provider }
+  return { llmobs: instance, integration: INTEGRATION, kind, name: segment, provider, apm: { name: `ai.${segment}`, resource: `ai.${segment}`, type: '', tags } }
 }
 
 /**
@@ -47,7 +54,7 @@ export function llmobsMiddleware (options?: WrapOptions): LlmobsLanguageModelMid
     specificationVersion: 'v3',
     async wrapGenerate ({ doGenerate, params, model }) {
       if (isTraced(INTEGRATION)) return doGenerate()
-      const { call, result } = startCall(spec(instance(), 'llm', 'ai.doGenerate', model), () => generateStart(params, model, false), () => doGenerate())
+      const { call, result } = startCall(spec(instance(), 'llm', 'doGenerate', model), () => generateStart(params, model, false), () => doGenerate())
       if (call === undefined) return result
       const value = await settled(call, result)
       call.succeed(generateResult(value, model))
@@ -55,7 +62,7 @@ export function llmobsMiddleware (options?: WrapOptions): LlmobsLanguageModelMid
     },
     async wrapStream ({ doStream, params, model }) {
       if (isTraced(INTEGRATION)) return doStream()
-      const { call, result } = startCall(spec(instance(), 'llm', 'ai.doStream', model), () => generateStart(params, model, true), () => doStream())
+      const { call, result } = startCall(spec(instance(), 'llm', 'doStream', model), () => generateStart(params, model, true), () => doStream())
       if (call === undefined) return result
       const value = await settled(call, result)
       return followParts(call, value, model, params)
@@ -109,7 +116,7 @@ export function llmobsEmbeddingMiddleware (options?: WrapOptions): LlmobsEmbeddi
     specificationVersion: 'v3',
     async wrapEmbed ({ doEmbed, params, model }) {
       if (isTraced(INTEGRATION)) return doEmbed()
-      const { call, result } = startCall(spec(instance(), 'embedding', 'ai.doEmbed', model),
+      const { call, result } = startCall(spec(instance(), 'embedding', 'doEmbed', model),
         () => ({ model: modelIdOf(model), input: embeddingDocuments(rec(params)?.values) }), () => doEmbed())
       if (call === undefined) return result
       const value = await settled(call, result)

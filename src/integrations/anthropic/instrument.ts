@@ -3,14 +3,21 @@ import { llmobs as globalLlmobs, type LLMObs } from '../../llmobs/sdk.js'
 import { llmobsOf, type WrapOptions } from '../options.js'
 import { wrapMethod } from '../patch.js'
 import { callProvider, type Operation } from '../provider_call.js'
-import { fnRec, rec } from '../shape.js'
+import { fnRec, rec, str } from '../shape.js'
 import { MessagesStream, messagesResult, messagesStart } from './messages.js'
 
+/**
+ * dd-trace 5 names neither span (OTEL-FACTS §4.2): both are `anthropic.request`, resource
+ * `Messages.create` (also for `messages.stream()`, which calls it).
+ */
 const ANTHROPIC_MESSAGES: Operation = {
   integration: 'anthropic',
-  name: 'anthropic.messages.create',
   kind: 'llm',
-  provider: 'anthropic',
+  names: (_self, body) => ({
+    name: 'anthropic.request',
+    provider: 'anthropic',
+    apm: { name: 'anthropic.request', resource: 'Messages.create', type: '', tags: { component: 'anthropic', 'span.kind': 'client', 'anthropic.request.model': str(body?.model) } },
+  }),
   start: messagesStart,
   result: messagesResult,
   stream: () => new MessagesStream(),

@@ -65,7 +65,11 @@ export function messagesUsage (u: unknown): TokenUsage | undefined {
   const write = num(r.cache_creation_input_tokens)
   const input = uncached === undefined ? undefined : uncached + (read ?? 0) + (write ?? 0)
   const output = num(r.output_tokens)
-  return { inputTokens: input, outputTokens: output, cacheReadInputTokens: read, cacheWriteInputTokens: write }
+  // As dd-trace: without the TTL breakdown, every cache write counts as a 5-minute one.
+  const creation = rec(r.cache_creation)
+  const ephemeral5m = creation !== undefined ? num(creation.ephemeral_5m_input_tokens) ?? 0 : write
+  const ephemeral1h = creation !== undefined ? num(creation.ephemeral_1h_input_tokens) ?? 0 : (write !== undefined ? 0 : undefined)
+  return { inputTokens: input, outputTokens: output, cacheReadInputTokens: read, cacheWriteInputTokens: write, ephemeral5mInputTokens: ephemeral5m, ephemeral1hInputTokens: ephemeral1h }
 }
 
 interface Block { type: string, text: string, json: string, name?: string, id?: string, input?: unknown }

@@ -1,4 +1,4 @@
-import type { CallResult, CallStart } from '../llm_call.js'
+import type { ApmTags, CallResult, CallStart } from '../llm_call.js'
 import type { StreamAccumulator } from '../provider_call.js'
 import { contentText, list, num, parseArgs, pickMetadata, rec, str, type Rec } from '../shape.js'
 import type { TokenUsage } from '../usage.js'
@@ -55,7 +55,12 @@ export function chatResult (data: unknown): CallResult {
     if (calls.length > 0) msg.toolCalls = calls
     output.push(msg)
   }
-  return { model: str(r?.model), output, usage: chatUsage(r?.usage) }
+  return { model: str(r?.model), output, usage: chatUsage(r?.usage), apmTags: responseTags(r) }
+}
+
+/** The APM span's response tags, as dd-trace reads them off the body (chat, completions, embeddings). */
+export function responseTags (r: Rec | undefined): ApmTags {
+  return { 'openai.response.model': str(r?.model), 'openai.response.id': str(r?.id), 'openai.response.created': num(r?.created) }
 }
 
 /** Chat and embeddings report prompt/completion tokens; the details carry cache and reasoning. */
@@ -76,12 +81,14 @@ interface ChoiceAcc { role: string, content: string, calls: Array<{ id?: string,
 /** Rebuilds the choices from deltas; usage arrives in a final chunk only with `stream_options.include_usage`. */
 export class ChatStream implements StreamAccumulator {
   private model: string | undefined
+  private first: Rec | undefined
   private usage: TokenUsage | undefined
   private readonly choices: ChoiceAcc[] = []
 
   add (chunk: unknown): boolean {
     const c = rec(chunk)
     if (c === undefined) return false
+    this.first ??= c
     this.model ??= str(c.model)
     if (rec(c.usage) !== undefined) this.usage = chatUsage(c.usage)
     let token = false
@@ -120,6 +127,6 @@ export class ChatStream implements StreamAccumulator {
       if (calls.length > 0) msg.toolCalls = calls
       output.push(msg)
     }
-    return { model: this.model, output, usage: this.usage }
+    return { model: this.model, output, usage: this.usage, apmTags: responseTags(this.first) }
   }
 }

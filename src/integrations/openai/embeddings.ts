@@ -1,4 +1,5 @@
 import type { CallResult, CallStart } from '../llm_call.js'
+import { responseTags } from './chat.js'
 import { list, num, pickMetadata, rec, str, type Rec } from '../shape.js'
 
 /** Embeddings (`client.embeddings.create`): documents in, a summary of the vectors out. */
@@ -30,5 +31,5 @@ export function embeddingsResult (data: unknown): CallResult {
   const size = Array.isArray(first) ? first.length : undefined
   const u = rec(r?.usage)
   const usage = u === undefined ? undefined : { inputTokens: num(u.prompt_tokens), totalTokens: num(u.total_tokens) }
-  return { model: str(r?.model), output: embeddingSummary(items.length, size), usage }
+  return { model: str(r?.model), output: embeddingSummary(items.length, size), usage, apmTags: responseTags(r) }
 }

@@ -4,7 +4,7 @@ import { llmobsOf, type WrapOptions } from '../options.js'
 import { wrapMethod } from '../patch.js'
 import { callProvider, type Operation } from '../provider_call.js'
 import { fnRec, rec } from '../shape.js'
-import { OPENAI_CHAT, OPENAI_EMBEDDINGS, OPENAI_RESPONSES } from './operations.js'
+import { OPENAI_CHAT, OPENAI_COMPLETIONS, OPENAI_EMBEDDINGS, OPENAI_RESPONSES } from './operations.js'
 
 function tracedCreate (op: Operation, instance: () => LLMObs) {
   return (orig: (...a: unknown[]) => unknown) => function (this: unknown, ...args: unknown[]): unknown {
@@ -13,8 +13,8 @@ function tracedCreate (op: Operation, instance: () => LLMObs) {
 }
 
 /**
- * Traces `client.chat.completions.create`, `client.responses.create` and
- * `client.embeddings.create` of this OpenAI client (and the helpers built on them:
+ * Traces `client.chat.completions.create`, `client.responses.create`, `client.embeddings.create`
+ * and the legacy `client.completions.create` of this OpenAI client (and the helpers built on them:
  * `.parse()`, `.stream()`, `runTools()`). Returns the same client. Wrapping twice does nothing
  * more; a client whose class is also patched by `llmobs-ts/register` still makes one span per call.
  *
@@ -34,12 +34,13 @@ export function wrapOpenAI<T> (client: T, options: WrapOptions = {}): T {
       [rec(c.chat)?.completions, OPENAI_CHAT],
       [c.responses, OPENAI_RESPONSES],
       [c.embeddings, OPENAI_EMBEDDINGS],
+      [c.completions, OPENAI_COMPLETIONS],
     ]
     let wrapped = 0
     for (const [target, op] of targets) {
       if (rec(target) !== undefined && wrapMethod(target as object, 'create', tracedCreate(op, instance), true)) wrapped++
     }
-    if (wrapped === 0) log.warnOnce('wrapOpenAI.shape', 'wrapOpenAI(): no chat.completions, responses or embeddings resource found on this object; nothing traced')
+    if (wrapped === 0) log.warnOnce('wrapOpenAI.shape', 'wrapOpenAI(): no chat.completions, responses, embeddings or completions resource found on this object; nothing traced')
   } catch (err) {
     log.internalError('wrapOpenAI', err)
   }
@@ -60,6 +61,7 @@ export function patchOpenAIModule (exports: unknown): void {
       [fnRec(chat?.Completions)?.prototype, OPENAI_CHAT],
       [fnRec(cls.Responses)?.prototype, OPENAI_RESPONSES],
       [fnRec(cls.Embeddings)?.prototype, OPENAI_EMBEDDINGS],
+      [fnRec(cls.Completions)?.prototype, OPENAI_COMPLETIONS],
     ]
     for (const [proto, op] of targets) {
       if (rec(proto) !== undefined) wrapMethod(proto as object, 'create', tracedCreate(op, () => globalLlmobs))

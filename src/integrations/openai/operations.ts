@@ -1,14 +1,15 @@
 import type { Operation } from '../provider_call.js'
 import { ChatStream, chatResult, chatStart } from './chat.js'
+import { CompletionsStream, completionsResult, completionsStart } from './completions.js'
 import { embeddingsResult, embeddingsStart } from './embeddings.js'
+import { openaiNames } from './naming.js'
 import { ResponsesStream, responsesResult, responsesStart } from './responses.js'
 
 /** The OpenAI methods traced, keyed by where they live on a client. */
 export const OPENAI_CHAT: Operation = {
   integration: 'openai',
-  name: 'openai.chat.completions.create',
   kind: 'llm',
-  provider: 'openai',
+  names: openaiNames('createChatCompletion', 'chat.completions.create', '/chat/completions'),
   start: chatStart,
   result: chatResult,
   stream: () => new ChatStream(),
@@ -16,9 +17,8 @@ export const OPENAI_CHAT: Operation = {
 
 export const OPENAI_RESPONSES: Operation = {
   integration: 'openai',
-  name: 'openai.responses.create',
   kind: 'llm',
-  provider: 'openai',
+  names: openaiNames('createResponse', 'responses.create', '/responses'),
   start: responsesStart,
   result: responsesResult,
   stream: () => new ResponsesStream(),
@@ -26,9 +26,17 @@ export const OPENAI_RESPONSES: Operation = {
 
 export const OPENAI_EMBEDDINGS: Operation = {
   integration: 'openai',
-  name: 'openai.embeddings.create',
   kind: 'embedding',
-  provider: 'openai',
+  names: openaiNames('createEmbedding', 'embeddings.create', '/embeddings'),
   start: embeddingsStart,
   result: embeddingsResult,
+}
+
+export const OPENAI_COMPLETIONS: Operation = {
+  integration: 'openai',
+  kind: 'llm',
+  names: openaiNames('createCompletion', 'completions.create', '/completions'),
+  start: completionsStart,
+  result: completionsResult,
+  stream: () => new CompletionsStream(),
 }

@@ -51,7 +51,8 @@ export function responsesResult (data: unknown): CallResult {
   const r = rec(data)
   const output: Msg[] = []
   for (const item of list(r?.output)) output.push(...itemMessages(rec(item) ?? {}, 'assistant'))
-  return { model: str(r?.model), output, usage: responsesUsage(r?.usage) }
+  const apmTags = { 'openai.response.model': str(r?.model), 'openai.response.id': str(r?.id), 'openai.response.status': str(r?.status), 'openai.response.created_at': num(r?.created_at) }
+  return { model: str(r?.model), output, usage: responsesUsage(r?.usage), apmTags }
 }
 
 export function responsesUsage (u: unknown): TokenUsage | undefined {
