@@ -174,7 +174,7 @@ async function openList (): Promise<void> {
 }
 
 async function visibleRootNames (): Promise<string[]> {
-  const names = await session().page.locator('tr.trace-row td.name').allTextContents()
+  const names = await session().page.locator('tr.trace-row td.name > a').allTextContents()
   return names.sort()
 }
 
@@ -207,14 +207,14 @@ test('the trace list shows every trace with its ml_app, tokens, status and deliv
   assert.deepEqual(await visibleRootNames(), [...ROOTS].sort())
   assert.equal(await page.locator('.count').textContent(), `${ROOTS.length} of ${ROOTS.length} traces`)
   const support = page.locator(`tr[data-trace-id="${traceIds.get('order-agent')}"]`)
-  const cells = await support.locator('td').allTextContents()
-  assert.equal(cells[1], 'shop-bot')
-  assert.equal(cells[3], '5')
-  assert.equal(cells[5], '115') // 49 + 66: model spans only
-  assert.equal(cells[6], 'ok')
-  assert.equal(cells[7], 'rode the trace')
-  const lookup = await page.locator(`tr[data-trace-id="${traceIds.get('lookup-flow')}"] td`).allTextContents()
-  assert.deepEqual([lookup[1], lookup[6], lookup[7]], ['search-svc', 'error', 'EVP'])
+  const cell = (row: typeof support, col: string): Promise<string | null> => row.locator(`td[data-col="${col}"]`).textContent()
+  assert.equal(await cell(support, 'ml_app'), 'shop-bot')
+  assert.equal(await cell(support, 'spans'), '5')
+  assert.equal(await support.locator('td[data-col="tokens"] .tokens').textContent(), '115') // 49 + 66: model spans only
+  assert.equal(await cell(support, 'status'), 'ok')
+  assert.equal(await cell(support, 'delivery'), 'rode the trace')
+  const lookup = page.locator(`tr[data-trace-id="${traceIds.get('lookup-flow')}"]`)
+  assert.deepEqual([await cell(lookup, 'ml_app'), await cell(lookup, 'status'), await cell(lookup, 'delivery')], ['search-svc', 'error', 'EVP'])
   await page.screenshot({ path: `${ARTIFACTS}traces.png`, fullPage: true })
 })
 
@@ -391,8 +391,8 @@ test("the demo app's traces: two services in one trace, a hostile question shown
     await page.goto(`${demoOrigin.url}/#/traces`)
     await page.locator('tr.trace-row').first().waitFor()
     await page.waitForFunction(() => (globalThis as unknown as { document: { querySelectorAll: (s: string) => { length: number } } }).document.querySelectorAll('tr.trace-row').length === 8)
-    assert.deepEqual([...new Set(await page.locator('tr.trace-row td.name').allTextContents())], ['support-agent'])
-    assert.deepEqual([...new Set(await page.locator('tr.trace-row td:nth-child(2)').allTextContents())], ['support-bot'])
+    assert.deepEqual([...new Set(await page.locator('tr.trace-row td.name > a').allTextContents())], ['support-agent'])
+    assert.deepEqual([...new Set(await page.locator('tr.trace-row td[data-col="ml_app"]').allTextContents())], ['support-bot'])
     await page.screenshot({ path: `${ARTIFACTS}demo-traces.png`, fullPage: true })
 
     await page.locator('tr.trace-row a').first().click()
