@@ -178,6 +178,17 @@ async function visibleRootNames (): Promise<string[]> {
   return names.sort()
 }
 
+/** Filters are applied by the agent: waits until the shown rows are `expected` (or a count), then asserts. */
+async function rowsBecome (expected: string[] | number): Promise<void> {
+  const want = typeof expected === 'number' ? expected : JSON.stringify([...expected].sort())
+  const expr = typeof expected === 'number'
+    ? `document.querySelectorAll('tr.trace-row').length === ${want}`
+    : `JSON.stringify([...document.querySelectorAll('tr.trace-row td.name > a')].map((a) => a.textContent).sort()) === ${JSON.stringify(want)}`
+  await session().page.waitForFunction(expr, undefined, { timeout: 10_000 }).catch(() => {})
+  if (typeof expected === 'number') assert.equal((await visibleRootNames()).length, expected)
+  else assert.deepEqual(await visibleRootNames(), [...expected].sort())
+}
+
 test('the page is served with a strict CSP and no inline script', async (t) => {
   t.diagnostic(origin.fronted ? 'UI served by a front server: the agent does not route to serveUi yet' : 'UI served by the agent itself')
   const home = await fetch(`${origin.url}/`)
@@ -222,28 +233,30 @@ test('filters on ml_app and status and the substring search work in the page', a
   const { page } = session()
   await openList()
   await page.selectOption('select[name="ml_app"]', 'search-svc')
-  assert.deepEqual(await visibleRootNames(), ['lookup-flow'])
+  await rowsBecome(['lookup-flow'])
   await page.selectOption('select[name="ml_app"]', '')
   await page.selectOption('select[name="status"]', 'error')
   // lookup-flow failed at its root; the probe's root is ok but one of its spans failed.
-  assert.deepEqual(await visibleRootNames(), [XSS_ROOT, 'lookup-flow'].sort())
+  await rowsBecome([XSS_ROOT, 'lookup-flow'])
   await page.selectOption('select[name="status"]', 'ok')
-  assert.equal((await visibleRootNames()).length, ROOTS.length - 2)
+  await rowsBecome(ROOTS.length - 2)
   await page.selectOption('select[name="status"]', '')
   await page.fill('input[name="q"]', 'FAQ')
-  assert.deepEqual(await visibleRootNames(), ['faq-1', 'faq-2', 'faq-3'])
-  await page.fill('input[name="q"]', (traceIds.get('nightly-summary') ?? '').slice(-12))
-  assert.deepEqual(await visibleRootNames(), ['nightly-summary'])
+  await rowsBecome(['faq-1', 'faq-2', 'faq-3'])
+  // Full-text search does not index ids: a whole trace id is offered as that trace.
+  await page.fill('input[name="q"]', traceIds.get('nightly-summary') ?? '')
+  await page.locator('a.id-hit').waitFor()
+  assert.equal(await page.locator('p.jump').textContent(), `Trace ${traceIds.get('nightly-summary')} — nightly-summary`)
   await page.fill('input[name="q"]', 'no-such-thing')
-  assert.equal(await page.locator('tr.trace-row').count(), 0)
+  await rowsBecome(0)
   assert.equal(await page.locator('td.empty').textContent(), 'No trace matches the filters.')
   await page.fill('input[name="q"]', 'faq-2')
   await page.selectOption('select[name="ml_app"]', 'shop-bot')
-  assert.deepEqual(await visibleRootNames(), ['faq-2'])
+  await rowsBecome(['faq-2'])
   await page.screenshot({ path: `${ARTIFACTS}traces-filtered.png` })
   await page.selectOption('select[name="ml_app"]', '')
   await page.fill('input[name="q"]', '')
-  assert.equal((await visibleRootNames()).length, ROOTS.length)
+  await rowsBecome(ROOTS.length)
 })
 
 test('a trace opens with its span tree, waterfall and the chat with tool calls', async () => {

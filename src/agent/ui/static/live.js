@@ -34,7 +34,7 @@ export function watch (fn) {
 export async function prime () {
   if (changesMissing) return
   try {
-    const r = await api('/api/changes?after=0&limit=1')
+    const r = await api('/api/changes?after=0')
     // An agent without the endpoint may answer unknown paths quietly (200, no body of ours).
     if (typeof r?.seq === 'number') seq = r.seq
     else changesMissing = true

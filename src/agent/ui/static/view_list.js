@@ -79,16 +79,21 @@ export function renderList (root) {
   let loading = 0
   const setParams = (patch, opts) => {
     const next = new URLSearchParams(params)
+    // A box typed in but not committed yet (its debounce pending) is part of this change too.
+    for (const el of toolbar.querySelectorAll('input[type="text"], input[type="search"]')) {
+      if (el.value !== (params.get(el.name) ?? '')) { if (el.value === '') next.delete(el.name); else next.set(el.name, el.value) }
+    }
     for (const [k, v] of Object.entries(patch)) { if (v === '' || v === undefined) next.delete(k); else next.set(k, v) }
     navigate(href('traces', '', next), opts)
   }
   const toolbar = h('div', { class: 'toolbar filters' })
   const count = h('span', { class: 'muted count' })
   const message = h('p', { class: 'notice', hidden: 'hidden', role: 'alert' })
+  const jump = h('p', { class: 'jump' })
   const table = h('table', { class: 'traces' })
   const tbody = h('tbody')
   const more = h('button', { type: 'button', class: 'more', hidden: 'hidden', onclick: () => loadMore() }, 'More')
-  root.replaceChildren(toolbar, message, table, h('p', { class: 'pager' }, count, ' ', more))
+  root.replaceChildren(toolbar, message, jump, table, h('p', { class: 'pager' }, count, ' ', more))
 
   function drawToolbar () {
     // A rebuilt toolbar keeps the focus (and caret) of the box being typed in.
@@ -141,8 +146,22 @@ export function renderList (root) {
     if (learnApps(data.traces ?? [])) drawToolbar()
   }
 
+  /** A search for a trace id (which full-text search does not index) offers that trace. */
+  async function idHit (mine) {
+    const q = (params.get('q') ?? '').trim()
+    jump.replaceChildren()
+    if (!/^[0-9A-Za-z_-]{8,128}$/.test(q) || !/[0-9]/.test(q)) return
+    try {
+      const t = await api(`/api/traces/${encodeURIComponent(q)}`)
+      if (mine !== loading) return
+      const first = Array.isArray(t.spans) ? t.spans[0] : undefined
+      jump.replaceChildren('Trace ', h('a', { href: href('trace', q), class: 'id-hit' }, q), first !== undefined ? ` — ${first.name}` : '')
+    } catch { /* not a trace id */ }
+  }
+
   async function load () {
     const mine = ++loading
+    idHit(mine)
     try {
       const data = await fetchPage()
       if (mine !== loading) return
