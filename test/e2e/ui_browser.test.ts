@@ -180,11 +180,11 @@ async function visibleRootNames (): Promise<string[]> {
 
 /** Filters are applied by the agent: waits until the shown rows are `expected` (or a count), then asserts. */
 async function rowsBecome (expected: string[] | number): Promise<void> {
-  const want = typeof expected === 'number' ? expected : JSON.stringify([...expected].sort())
-  const expr = typeof expected === 'number'
-    ? `document.querySelectorAll('tr.trace-row').length === ${want}`
-    : `JSON.stringify([...document.querySelectorAll('tr.trace-row td.name > a')].map((a) => a.textContent).sort()) === ${JSON.stringify(want)}`
-  await session().page.waitForFunction(expr, undefined, { timeout: 10_000 }).catch(() => {})
+  const want = typeof expected === 'number' ? expected : [...expected].sort()
+  await session().page.waitForFunction((w) => {
+    const links = [...(globalThis as any).document.querySelectorAll('tr.trace-row td.name > a')].map((a: any) => a.textContent).sort()
+    return typeof w === 'number' ? links.length === w : JSON.stringify(links) === JSON.stringify(w)
+  }, want, { timeout: 10_000 }).catch(() => {})
   if (typeof expected === 'number') assert.equal((await visibleRootNames()).length, expected)
   else assert.deepEqual(await visibleRootNames(), [...expected].sort())
 }

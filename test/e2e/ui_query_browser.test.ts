@@ -147,18 +147,22 @@ async function open (hash: string): Promise<void> {
 }
 
 /** Waits for a condition evaluated in the page (a cap for a hung page, not a speed budget). */
-async function until (expr: string): Promise<void> {
-  await session().page.waitForFunction(expr, undefined, { timeout: 10_000 })
+async function until (fn: (arg: any) => unknown, arg?: unknown): Promise<void> {
+  await session().page.waitForFunction(fn, arg, { timeout: 10_000 })
 }
 
-const rowCount = 'document.querySelectorAll("tr.trace-row").length'
+// Page-side predicates are functions (a string would be eval'd in the page, which its CSP
+// forbids), serialized into the page: they can use nothing from this module.
+const rowsAre = (n: number): Promise<void> => until((k) => (globalThis as any).document.querySelectorAll('tr.trace-row').length === k, n)
+const firstRowIs = (id: string): Promise<void> => until((x) => (globalThis as any).document.querySelector('tr.trace-row')?.dataset.traceId === x, id)
+const inPage = <T>(fn: () => T): Promise<T> => session().page.evaluate(fn)
 
 interface TraceRow { trace_id: string, duration: number, start_ns: string, cost_usd: number | null, total_tokens: number }
 
 test('the list pages through 1,300+ traces with "More", newest start first, with the total stated', async () => {
   const { page } = session()
   await open('#/traces')
-  await until(`${rowCount} === 100`)
+  await rowsAre(100)
   const total = BULK + SESSION_TRACES.length + 2
   assert.equal(await page.locator('.count').textContent(), `100 of ${total} traces`)
   const firstPage = await page.locator('tr.trace-row').evaluateAll((rows) => rows.map((r) => (r as unknown as { dataset: { traceId: string } }).dataset.traceId))
@@ -166,7 +170,7 @@ test('the list pages through 1,300+ traces with "More", newest start first, with
   assert.deepEqual(firstPage, api.traces.map((t) => t.trace_id), 'the rows are the API\'s first page, in its order')
   for (let i = 1; i < api.traces.length; i++) assert.ok(BigInt(api.traces[i - 1].start_ns) >= BigInt(api.traces[i].start_ns), 'newest start first')
   await page.click('button.more')
-  await until(`${rowCount} === 200`)
+  await rowsAre(200)
   assert.equal(await page.locator('.count').textContent(), `200 of ${total} traces`)
   const ids = await page.locator('tr.trace-row').evaluateAll((rows) => rows.map((r) => (r as unknown as { dataset: { traceId: string } }).dataset.traceId))
   assert.equal(new Set(ids).size, 200, 'no row twice across pages')
@@ -177,27 +181,27 @@ test('the list pages through 1,300+ traces with "More", newest start first, with
 test('sorting by a column asks the agent and puts the sort in the URL', async () => {
   const { page } = session()
   await open('#/traces')
-  await until(`${rowCount} === 100`)
+  await rowsAre(100)
   await page.click('button.sort[data-sort="duration"]')
   await page.waitForURL(/sort=duration/)
   const longest = (await getJson<{ traces: TraceRow[] }>(agent.url, '/api/traces?sort=duration&limit=3')).traces.map((t) => t.trace_id)
-  await until(`document.querySelector("tr.trace-row")?.dataset.traceId === ${JSON.stringify(longest[0])}`)
+  await firstRowIs(longest[0])
   assert.deepEqual((await page.locator('tr.trace-row').evaluateAll((rows) => rows.slice(0, 3).map((r) => (r as unknown as { dataset: { traceId: string } }).dataset.traceId))), longest)
   assert.equal(await page.locator('th[aria-sort="descending"] button').textContent(), 'Duration ▼')
   await page.click('button.sort[data-sort="duration"]')
   await page.waitForURL(/order=asc/)
   const shortest = (await getJson<{ traces: TraceRow[] }>(agent.url, '/api/traces?sort=duration&order=asc&limit=1')).traces[0].trace_id
-  await until(`document.querySelector("tr.trace-row")?.dataset.traceId === ${JSON.stringify(shortest)}`)
+  await firstRowIs(shortest)
 })
 
 test('full-text search finds a word in an output and shows the highlighted snippet', async () => {
   const { page } = session()
   await open('#/traces')
-  await until(`${rowCount} > 0`)
+  await until(() => (globalThis as any).document.querySelectorAll('tr.trace-row').length > 0)
   await page.fill('input[name="q"]', 'refund')
   await page.press('input[name="q"]', 'Enter')
   await page.waitForURL(/q=refund/)
-  await until(`${rowCount} > 0 && [...document.querySelectorAll("tr.trace-row")].every((r) => r.querySelector(".snippet mark"))`)
+  await until(() => { const rows = [...(globalThis as any).document.querySelectorAll('tr.trace-row')]; return rows.length > 0 && rows.every((r: any) => r.querySelector('.snippet mark') !== null) })
   const ids = await page.locator('tr.trace-row').evaluateAll((rows) => rows.map((r) => (r as unknown as { dataset: { traceId: string } }).dataset.traceId))
   assert.ok(ids.includes('turn-c'), `the turn whose output says "refund" is found: ${ids.join(', ')}`)
   assert.ok(ids.every((id) => SESSION_TRACES.includes(id)), 'only traces that contain the word')
@@ -227,11 +231,12 @@ test('evaluations show as badges in the list and on the tree node, and filter th
   await page.fill('input[name="eval_label"]', 'correctness')
   await page.press('input[name="eval_label"]', 'Enter')
   await page.waitForURL(/eval_label=correctness/)
-  await until(`${rowCount} === 2`)
+  await rowsAre(2)
   assert.deepEqual((await page.locator('tr.trace-row td.name > a').allTextContents()), ['support-chat', 'support-chat'])
   await page.fill('input[name="eval_value"]', 'wrong')
   await page.press('input[name="eval_value"]', 'Enter')
-  await until(`${rowCount} === 1 && document.querySelector("tr.trace-row").dataset.traceId === "turn-b"`)
+  await rowsAre(1)
+  await firstRowIs('turn-b')
   await open(`#/trace/turn-c?span=${evalSpan}`)
   await page.locator(`.span-row[data-span-id="${evalSpan}"] .eval`).waitFor()
   assert.equal(await page.locator('section.detail .evaluations .eval-label').textContent(), 'correctness')
@@ -240,15 +245,15 @@ test('evaluations show as badges in the list and on the tree node, and filter th
 test('filters, the trace and the span are in the URL; back and forward walk them; a shared link opens the same view', async () => {
   const { page } = session()
   await open('#/traces')
-  await until(`${rowCount} === 100`)
+  await rowsAre(100)
   await page.selectOption('select[name="ml_app"]', 'shop-bot')
   await page.waitForURL(/ml_app=shop-bot/)
-  await until(`${rowCount} === ${SESSION_TRACES.length + 2}`)
+  await rowsAre(SESSION_TRACES.length + 2)
   await page.selectOption('select[name="status"]', 'error')
   await page.waitForURL(/status=error/)
-  await until(`${rowCount} === 1`)
+  await rowsAre(1)
   await page.goBack()
-  await until(`${rowCount} === ${SESSION_TRACES.length + 2}`)
+  await rowsAre(SESSION_TRACES.length + 2)
   assert.equal(await page.locator('select[name="status"]').inputValue(), '', 'the control follows the URL back')
   assert.equal(await page.locator('select[name="ml_app"]').inputValue(), 'shop-bot')
   await page.locator('tr[data-trace-id="turn-a"] td.name > a').click()
@@ -261,7 +266,7 @@ test('filters, the trace and the span are in the URL; back and forward walk them
   await page.waitForURL(/#\/trace\/turn-a$/)
   await page.goBack()
   await page.waitForURL(/ml_app=shop-bot$/)
-  await until(`${rowCount} === ${SESSION_TRACES.length + 2}`)
+  await rowsAre(SESSION_TRACES.length + 2)
   await page.goForward()
   await page.locator('.span-row').first().waitFor()
   // The shared link in a fresh page: the same trace with the same span selected.
@@ -281,8 +286,8 @@ test('filters, the trace and the span are in the URL; back and forward walk them
 test('live: a new trace appears in the open list and an open trace grows as its spans arrive, without a reload', async () => {
   const { page } = session()
   await open('#/traces')
-  await until(`${rowCount} === 100`)
-  await page.evaluate('window.__sameDocument = true')
+  await rowsAre(100)
+  await inPage(() => { (globalThis as any).__sameDocument = true })
   const root = event({ trace: 'live-trace', name: 'live-root', kind: 'workflow', startNs: BigInt(Date.now()) * 1_000_000n + HOUR_NS, mlApp: 'live-app' })
   await post([root])
   await page.locator('tr[data-trace-id="live-trace"]').waitFor()
@@ -292,7 +297,7 @@ test('live: a new trace appears in the open list and an open trace grows as its 
   assert.equal(await page.locator('.span-row').count(), 1)
   await post([event({ trace: 'live-trace', parent: root.span_id, name: 'live-child', startNs: BigInt(root.start_ns as string) + 1000n, mlApp: 'live-app' })])
   await page.locator('.span-row .span-name:text-is("live-child")').waitFor()
-  assert.equal(await page.evaluate('window.__sameDocument'), true, 'no reload happened')
+  assert.equal(await inPage(() => (globalThis as any).__sameDocument), true, 'no reload happened')
 })
 
 test('sessions list the conversation and the session page reads as its turns in order', async () => {
@@ -336,9 +341,8 @@ test('hostile strings in snippets, sessions, models, evaluations and errors rend
   ]
   for (const hash of pages) {
     await open(hash)
-    await until('document.querySelector("main p.muted") === null || !/Loading/.test(document.querySelector("main").innerText)')
-    await until(`document.querySelector("main").innerText.includes(${JSON.stringify(IMG)})`)
-    const dom = await page.evaluate('({ xss: window.__xss, imgs: document.querySelectorAll("img").length, scripts: document.querySelectorAll("script").length })')
+    await until((text) => (globalThis as any).document.querySelector('main').innerText.includes(text), IMG)
+    const dom = await inPage(() => ({ xss: (globalThis as any).__xss, imgs: (globalThis as any).document.querySelectorAll('img').length, scripts: (globalThis as any).document.querySelectorAll('script').length }))
     assert.deepEqual(dom, { xss: undefined, imgs: 0, scripts: 1 }, hash)
   }
   // The snippet's own <mark> is the only markup let through.
@@ -365,13 +369,13 @@ test('at 390 px the list is cards, nothing overflows, and screenshots are saved'
     for (const [hash, ready, file] of shots) {
       await open(hash)
       await page.locator(ready).first().waitFor()
-      const width = await page.evaluate('document.documentElement.scrollWidth')
+      const width = await inPage(() => (globalThis as any).document.documentElement.scrollWidth)
       assert.ok(Number(width) <= 390, `${hash} fits 390 px (scrollWidth ${width})`)
       await page.screenshot({ path: `${ARTIFACTS}${file}`, fullPage: file !== 'mobile-traces.png' })
     }
     await open('#/traces')
     await page.locator('tr.trace-row').first().waitFor()
-    assert.equal(await page.locator('tr.trace-row td[data-col="cost"]').first().evaluate((el) => (globalThis as unknown as { getComputedStyle: (e: unknown) => { display: string } }).getComputedStyle(el).display), 'flex', 'cells stack as card lines')
+    assert.equal(await page.locator('tr.trace-row td[data-col="cost"]').first().evaluate((el) => (globalThis as any).getComputedStyle(el).display), 'flex', 'cells stack as card lines')
     assert.equal(await page.locator('thead th:has-text("Spans")').first().isVisible(), false, 'no table header row on a phone')
   } finally {
     await page.setViewportSize({ width: 1440, height: 900 })
@@ -389,7 +393,7 @@ test('an agent that goes away shows a retry control, and the page recovers when 
     await page.locator('tr[data-trace-id="comeback"]').waitFor()
     await gone.close()
     // Within the loaded page (the agent that served it is gone): the next view cannot load.
-    await page.evaluate('location.hash = "#/sessions"')
+    await inPage(() => { (globalThis as any).location.hash = '#/sessions' })
     await page.locator('main .failure button.retry').waitFor()
     assert.match(await page.locator('main').innerText(), /The agent is not answering/)
     await page.locator('#status button.retry').waitFor()
@@ -399,7 +403,7 @@ test('an agent that goes away shows a retry control, and the page recovers when 
       // Retry, or the live poll noticing the agent first: either way the view comes back.
       await page.locator('main .failure button.retry').click({ timeout: 2000 }).catch(() => {})
       await page.locator('tr[data-session-id="sess-again"]').waitFor()
-      await until('document.querySelector("#status button") === null')
+      await until(() => (globalThis as any).document.querySelector('#status button') === null)
     } finally {
       await back.close()
     }
