@@ -5,6 +5,7 @@ import { fileURLToPath } from 'node:url'
 import { startAgent, type LocalAgent } from '../../src/agent/start_agent.js'
 import { getJson, postEvp, request, spanEvent } from '../helpers/agent_client.js'
 import { launchChromium, uiOrigin, type BrowserSession, type UiOrigin } from '../helpers/browser.js'
+import { UI_MODULES } from '../../src/agent/ui/serve_ui.js'
 
 // The UI over the query API v2 in a real browser: 1,300+ traces for pagination and sorting,
 // full-text search, cost, evaluations, sessions, the summary, URL state, live updates, a phone
@@ -156,6 +157,23 @@ async function until (fn: (arg: any) => unknown, arg?: unknown): Promise<void> {
 const rowsAre = (n: number): Promise<void> => until((k) => (globalThis as any).document.querySelectorAll('tr.trace-row').length === k, n)
 const firstRowIs = (id: string): Promise<void> => until((x) => (globalThis as any).document.querySelector('tr.trace-row')?.dataset.traceId === x, id)
 const inPage = <T>(fn: () => T): Promise<T> => session().page.evaluate(fn)
+
+test('every module of the page is served as JavaScript, loaded as an ES module, and uses no HTML sink', async () => {
+  const html = await (await fetch(`${origin.url}/`)).text()
+  assert.match(html, /<script type="module" src="\/ui\/app\.js"><\/script>/)
+  const imported = new Set<string>(['app.js'])
+  for (const m of UI_MODULES) {
+    const r = await fetch(`${origin.url}/ui/${m}`)
+    assert.equal(r.status, 200, m)
+    assert.equal(r.headers.get('content-type'), 'text/javascript; charset=utf-8', m)
+    assert.ok((r.headers.get('content-security-policy') ?? '').includes("script-src 'self'"), m)
+    const js = await r.text()
+    assert.doesNotMatch(js, /innerHTML|outerHTML|insertAdjacentHTML|document\.write|eval\(|new Function/, m)
+    for (const [, dep] of js.matchAll(/from '\.\/([a-z_]+\.js)'/g)) imported.add(dep)
+  }
+  // Every module imported is served, and every served module is used.
+  assert.deepEqual([...imported].sort(), [...UI_MODULES].sort())
+})
 
 interface TraceRow { trace_id: string, duration: number, start_ns: string, cost_usd: number | null, total_tokens: number }
 
@@ -379,11 +397,16 @@ test('at 390 px the list is cards, nothing overflows, and screenshots are saved'
     }
     await open('#/traces')
     await page.locator('tr.trace-row').first().waitFor()
-    assert.equal(await page.locator('tr.trace-row td[data-col="cost"]').first().evaluate((el) => (globalThis as any).getComputedStyle(el).display), 'flex', 'cells stack as card lines')
+    const display = await inPage(() => (globalThis as any).getComputedStyle((globalThis as any).document.querySelector('tr.trace-row td[data-col="cost"]')).display)
+    assert.equal(display, 'flex', 'cells stack as card lines')
     assert.equal(await page.locator('thead th:has-text("Spans")').first().isVisible(), false, 'no table header row on a phone')
   } finally {
     await page.setViewportSize({ width: 1440, height: 900 })
   }
+})
+
+test('the pages above logged no errors and no CSP violations', () => {
+  assert.deepEqual(session().problems, [])
 })
 
 test('an agent that goes away shows a retry control, and the page recovers when it is back', async () => {

@@ -4,8 +4,8 @@
 import { h, svg } from './dom.js'
 import { fmtDateTimeMs } from './format.js'
 
-const W = 600
-const H = 160
+const W = 480
+const H = 150
 const PAD = { left: 8, right: 8, top: 18, bottom: 22 }
 
 /**

@@ -7,6 +7,7 @@ import { api } from './api.js'
 export const POLL_MS = 1500
 
 let seq
+const PAST_ANY_SEQ = '999999999999999'
 let changesMissing = false
 
 /**
@@ -34,7 +35,8 @@ export function watch (fn) {
 export async function prime () {
   if (changesMissing) return
   try {
-    const r = await api('/api/changes?after=0')
+    // Past any seq the agent has: it answers nothing changed and its latest seq, cheaply.
+    const r = await api(`/api/changes?after=${PAST_ANY_SEQ}`)
     // An agent without the endpoint may answer unknown paths quietly (200, no body of ours).
     if (typeof r?.seq === 'number') seq = r.seq
     else changesMissing = true
@@ -51,6 +53,8 @@ async function changes () {
   try {
     const r = await api(`/api/changes?after=${seq}`)
     const ids = Array.isArray(r?.traces) ? r.traces : []
+    // A seq going back means another store (the agent restarted, or was reset): reload everything.
+    if (typeof r?.seq === 'number' && r.seq < seq) { seq = r.seq; return null }
     if (typeof r?.seq === 'number') seq = r.seq
     return ids
   } catch (err) {
