@@ -11,6 +11,7 @@ import { renderSessions } from './view_sessions.js'
 import { renderSession } from './view_session.js'
 import { renderSummary } from './view_summary.js'
 import { renderDelivery } from './view_delivery.js'
+import { prime } from './live.js'
 
 const app = document.getElementById('app')
 const NAV = { traces: 'traces', trace: 'traces', sessions: 'sessions', session: 'sessions', summary: 'summary', delivery: 'delivery' }
@@ -69,4 +70,5 @@ onReconnect(() => { if (app.querySelector('.failure') !== null) rerun() })
 window.addEventListener('llmobs:retry', () => rerun())
 window.addEventListener('hashchange', () => takeKeyFromFragment())
 takeKeyFromFragment()
-listen((r, opts) => route(r, opts))
+// The live seq is read before the first view loads its data, so nothing written in between is missed.
+prime().finally(() => listen((r, opts) => route(r, opts)))
