@@ -25,8 +25,8 @@ export class SessionQueries {
     this.cache = new StatementCache(store.db)
   }
 
-  list (f: SessionFilters, p: ListParams): Page<Record<string, unknown>> {
-    if (f.q !== undefined) checkFtsQuery(this.cache, f.q)
+  list (filters: SessionFilters, p: ListParams): Page<Record<string, unknown>> {
+    const f = filters.q === undefined ? filters : { ...filters, q: checkFtsQuery(this.cache, filters.q) }
     const where = new Where()
     if (f.mlApp !== undefined) where.add('x.ml_app = ?', f.mlApp)
     // Sessions active in the range: they overlap it.

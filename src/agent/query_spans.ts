@@ -1,6 +1,6 @@
 import { invalid } from './json_checks.js'
 import { TOTAL_CAP, encodeCursor, int64Key, type ListParams } from './query_params.js'
-import { EVAL_VALUE, SNIPPET, StatementCache, Where, keyset, orderBy, snippetHtml } from './query_sql.js'
+import { EVAL_VALUE, SNIPPET, SNIPPET_OF_ROW, StatementCache, Where, keyset, orderBy, snippetHtml } from './query_sql.js'
 import { type Page, type TraceFilters, checkFilters } from './query_traces.js'
 import type { SqliteParam } from './sqlite.js'
 import type { Store } from './store.js'
@@ -22,8 +22,8 @@ export class SpanQueries {
     this.cache = new StatementCache(store.db)
   }
 
-  list (f: SpanFilters, p: ListParams): Page<Record<string, unknown>> {
-    checkFilters(this.cache, f)
+  list (filters: SpanFilters, p: ListParams): Page<Record<string, unknown>> {
+    const f: SpanFilters = { ...filters, ...checkFilters(this.cache, filters) }
     const where = new Where()
     if (f.mlApp !== undefined) where.add('s.ml_app = ?', f.mlApp)
     if (f.status !== undefined) where.add('s.status = ?', f.status)
@@ -53,7 +53,7 @@ export class SpanQueries {
     if (more) rows.length = p.limit
     const last = rows[rows.length - 1]
     const nextCursor = more ? encodeCursor('spans', p.sort, p.order, [sortKey(last, p.sort), last.trace_id as string, last.span_id as string]) : null
-    const snippet = f.q === undefined ? undefined : this.cache.get(`SELECT ${SNIPPET} AS s FROM llmobs_fts WHERE llmobs_fts MATCH ? AND rowid = ?`)
+    const snippet = f.q === undefined ? undefined : this.cache.get(`SELECT ${SNIPPET} AS s FROM llmobs_fts WHERE llmobs_fts ${SNIPPET_OF_ROW}`)
     const out = rows.map((r) => {
       const row = this.row(r)
       if (snippet !== undefined) {

@@ -64,13 +64,50 @@ export class StatementCache {
  * Checks a full-text query against FTS5's syntax (words, "phrase", prefix*, AND/OR/NOT, NEAR)
  * by running it once: a syntax error becomes a 400 instead of a 500 mid-listing.
  */
-export function checkFtsQuery (cache: StatementCache, q: string): void {
+export function checkFtsQuery (cache: StatementCache, q: string): string {
   if (q.length > 1000) invalid('"q" must be at most 1000 characters')
+  const fts = ftsQuery(q)
   try {
-    cache.get('SELECT rowid FROM llmobs_fts WHERE llmobs_fts MATCH ? LIMIT 1').get(q)
+    cache.get('SELECT rowid FROM llmobs_fts WHERE llmobs_fts MATCH ? LIMIT 1').get(fts)
   } catch (err) {
-    invalid(`"q" is not a valid full-text query (words, "a phrase", prefix*, AND/OR/NOT): ${err instanceof Error ? err.message : String(err)}`)
+    invalid(`"q" is not a valid full-text query (words, "a phrase", prefix*, AND/OR/NOT, parentheses): ${err instanceof Error ? err.message : String(err)}`)
   }
+  return fts
+}
+
+const BAREWORD = /^[\p{L}\p{N}_]+\*?$/u
+const OPERATORS = new Set(['AND', 'OR', 'NOT'])
+
+/**
+ * What people type, as FTS5 syntax: a term with characters FTS5 barewords cannot hold
+ * (`gpt-4o`, `user@example.com`, `a.b`) is quoted, so it means its words in sequence instead of
+ * a column filter or a syntax error. Quoted phrases, operators, parentheses and `prefix*` pass.
+ */
+export function ftsQuery (q: string): string {
+  const out: string[] = []
+  let i = 0
+  while (i < q.length) {
+    const c = q[i]
+    if (/\s/.test(c)) { i++; continue }
+    if (c === '(' || c === ')') { out.push(c); i++; continue }
+    if (c === '"') {
+      const end = q.indexOf('"', i + 1)
+      // Unterminated: left as typed, for FTS5 to refuse with its reason.
+      const stop = end < 0 ? q.length : end + 1
+      let token = q.slice(i, stop)
+      if (q[stop] === '*') { token += '*'; i = stop + 1 } else i = stop
+      out.push(token)
+      continue
+    }
+    let j = i
+    while (j < q.length && !/[\s()"]/.test(q[j])) j++
+    const word = q.slice(i, j)
+    i = j
+    if (OPERATORS.has(word) || BAREWORD.test(word) || word.startsWith('NEAR')) { out.push(word); continue }
+    const prefix = word.endsWith('*')
+    out.push(`"${(prefix ? word.slice(0, -1) : word).replaceAll('"', '""')}"${prefix ? '*' : ''}`)
+  }
+  return out.join(' ')
 }
 
 const ESCAPES: Record<string, string> = { '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' }
@@ -82,6 +119,12 @@ const ESCAPES: Record<string, string> = { '&': '&amp;', '<': '&lt;', '>': '&gt;'
 export function snippetHtml (raw: string): string {
   return raw.replace(/[&<>"']/g, (c) => ESCAPES[c]).replaceAll('\x01', '<mark>').replaceAll('\x02', '</mark>')
 }
+
+/**
+ * The snippet of one matching row. With SQLite 3.53's FTS5, `MATCH ? AND rowid = ?` ignores the
+ * bound rowid (every match comes back); `rowid = CAST(? AS INTEGER)` is honoured.
+ */
+export const SNIPPET_OF_ROW = 'MATCH ? AND rowid = CAST(? AS INTEGER)'
 
 export const SNIPPET = "snippet(llmobs_fts, 0, char(1), char(2), '…', 16)"
 

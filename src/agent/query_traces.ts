@@ -1,6 +1,6 @@
 import { invalid } from './json_checks.js'
 import { TOTAL_CAP, encodeCursor, int64Key, type ListParams } from './query_params.js'
-import { EVAL_VALUE, SNIPPET, StatementCache, Where, checkFtsQuery, inSet, keyset, orderBy, setMembers, snippetHtml } from './query_sql.js'
+import { EVAL_VALUE, SNIPPET, SNIPPET_OF_ROW, StatementCache, Where, checkFtsQuery, inSet, keyset, orderBy, setMembers, snippetHtml } from './query_sql.js'
 import type { SqliteParam } from './sqlite.js'
 import type { Store } from './store.js'
 
@@ -28,11 +28,11 @@ export interface Page<T> {
 }
 
 /** Checks the filters every list shares; throws InvalidInput with the reason. */
-export function checkFilters (cache: StatementCache, f: TraceFilters): void {
+export function checkFilters (cache: StatementCache, f: TraceFilters): TraceFilters {
   if (f.status !== undefined && f.status !== 'ok' && f.status !== 'error') invalid(`"status" must be ok or error, got ${JSON.stringify(f.status.slice(0, 64))}`)
   if (f.kind !== undefined && !SPAN_KINDS.includes(f.kind)) invalid(`"kind" must be one of ${SPAN_KINDS.join(', ')}, got ${JSON.stringify(f.kind.slice(0, 64))}`)
   if (f.evalValue !== undefined && f.evalLabel === undefined) invalid('"eval_value" needs "eval_label" (the evaluation whose value to match)')
-  if (f.q !== undefined) checkFtsQuery(cache, f.q)
+  return f.q === undefined ? f : { ...f, q: checkFtsQuery(cache, f.q) }
 }
 
 /** Rows of llm_traces (store_rollups.ts) as the API shows them. */
@@ -43,8 +43,8 @@ export class TraceQueries {
     this.cache = new StatementCache(store.db)
   }
 
-  list (f: TraceFilters, p: ListParams): Page<Record<string, unknown>> {
-    checkFilters(this.cache, f)
+  list (filters: TraceFilters, p: ListParams): Page<Record<string, unknown>> {
+    const f = checkFilters(this.cache, filters)
     const where = new Where()
     if (f.mlApp !== undefined) where.add('t.ml_app = ?', f.mlApp)
     if (f.status === 'error') where.add('t.error_count > 0')
@@ -135,7 +135,7 @@ export class TraceQueries {
   /** The first (in start order) span of the trace that matches `q`, as highlighted HTML. */
   snippet (traceId: string, q: string): string | null {
     const ids = this.cache.get('SELECT id FROM llmobs_spans WHERE trace_id = ? ORDER BY start_int, id').all(traceId) as Array<{ id: number }>
-    const st = this.cache.get(`SELECT ${SNIPPET} AS s FROM llmobs_fts WHERE llmobs_fts MATCH ? AND rowid = ?`)
+    const st = this.cache.get(`SELECT ${SNIPPET} AS s FROM llmobs_fts WHERE llmobs_fts ${SNIPPET_OF_ROW}`)
     for (const { id } of ids) {
       const hit = st.get(q, id) as { s: string } | undefined
       if (hit !== undefined) return snippetHtml(hit.s)
