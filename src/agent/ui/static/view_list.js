@@ -16,21 +16,9 @@ const DELIVERY_WHY = 'How the spans reached the agent: inside their APM trace, t
 // ml_apps seen in this tab: the select offers them even while a filter hides the others.
 const knownApps = new Set()
 
-/**
- * FTS5 reads `-`, `:`, `.` and friends as operators, so a plain word like `faq-2` would be a
- * syntax error. Words with such characters are quoted as phrases; a query that already uses
- * FTS syntax (quotes, a trailing *, AND/OR/NOT, parentheses) is passed on as typed.
- */
-export function ftsQuery (q) {
-  const s = q.trim()
-  if (s === '' || /["()]|\b(AND|OR|NOT|NEAR)\b/.test(s)) return s
-  return s.split(/\s+/).map((w) => (/^[\p{L}\p{N}_]+\*?$/u.test(w) ? w : `"${w.replace(/\*$/, '')}"${w.endsWith('*') ? '*' : ''}`)).join(' ')
-}
-
 export function listQuery (params) {
   const out = {}
   for (const k of FILTERS) out[k] = params.get(k) ?? ''
-  if (out.q !== '') out.q = ftsQuery(out.q)
   const { since, until } = rangeOf(params)
   return { ...out, since, until }
 }

@@ -57,7 +57,7 @@ export function renderSession (root, sessionId) {
       h('header', { class: 'trace-head' },
         h('h1', {}, 'Session ', h('code', {}, data.session_id ?? sessionId)),
         h('dl', { class: 'facts inline' },
-          fact('ml_app', data.ml_app ?? '—'), fact('traces', fmtInt(data.traces_count ?? traces.length)),
+          fact('ml_app', data.ml_app ?? '—'), fact('traces', fmtInt(data.trace_count ?? traces.length)),
           fact('first seen', fmtDateTime(data.first_seen_ns)), fact('last seen', fmtDateTime(data.last_seen_ns)),
           fact('duration', fmtDuration(data.duration_ns)), fact('tokens', fmtInt(totalTokens(data))),
           fact('cost', costCell(data.cost_usd)), fact('errors', fmtInt(data.errors)))),
