@@ -194,6 +194,29 @@ test('the list pages through 1,300+ traces with "More", newest start first, with
   assert.equal(new Set(ids).size, 200, 'no row twice across pages')
   // Date and time, not the time alone.
   assert.match((await page.locator('tr.trace-row td[data-col="time"]').first().textContent()) ?? '', /^\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2}$/)
+  // The Delivery column explains itself on hover.
+  assert.match((await page.locator('thead th:text-is("Delivery")').getAttribute('title')) ?? '', /How the spans reached the agent/)
+  assert.match((await page.locator('tr.trace-row td[data-col="delivery"] .path').first().getAttribute('title')) ?? '', /EVP proxy/)
+})
+
+test('the time range: a preset goes into the URL, and explicit since/until bounds narrow the list', async () => {
+  const { page } = session()
+  await open('#/traces')
+  await rowsAre(100)
+  await page.selectOption('select[name="range"]', '1h')
+  await page.waitForURL(/range=1h/)
+  await until(() => /^100 of \d+ traces$/.test((globalThis as any).document.querySelector('.count').textContent) &&
+    Number((globalThis as any).document.querySelector('.count').textContent.split(' ')[2]) < 1000)
+  // Bulk traces start 5 s apart: this window holds exactly bulk-100 ... bulk-199.
+  const since = Number((BASE_NS + 100n * 5_000_000_000n) / 1_000_000n)
+  const until2 = Number((BASE_NS + 200n * 5_000_000_000n) / 1_000_000n)
+  await open(`#/traces?since=${since}&until=${until2}`)
+  await until(() => (globalThis as any).document.querySelector('.count')?.textContent === '100 of 100 traces')
+  assert.equal(await page.locator('select[name="range"]').inputValue(), 'custom')
+  assert.ok((await page.locator('input[name="since"]').inputValue()) !== '', 'the custom bounds are shown')
+  const names = await page.locator('tr.trace-row td.name > a').allTextContents()
+  assert.equal(names[0], 'bulk-199')
+  assert.equal(names[99], 'bulk-100')
 })
 
 test('sorting by a column asks the agent and puts the sort in the URL', async () => {
