@@ -42,7 +42,8 @@ export function fmtCost (usd) {
   const n = Number(usd)
   if (!Number.isFinite(n)) return 'no price'
   if (n === 0) return '$0'
-  if (n < 0.01) return `$${n.toPrecision(2)}`
+  // Two significant digits in plain decimals ($0.000023), never an exponent ($2.3e-5).
+  if (n < 0.01) return `$${n.toFixed(Math.min(12, Math.ceil(-Math.log10(n)) + 1)).replace(/0+$/, '')}`
   return `$${n.toFixed(n < 10 ? 4 : 2)}`
 }
 
