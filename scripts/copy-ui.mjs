@@ -12,3 +12,5 @@ if (!existsSync(new URL('index.html', from))) {
 // A clean copy: a file deleted from the sources must not linger in the package.
 rmSync(to, { recursive: true, force: true })
 cpSync(from, to, { recursive: true })
+// The price table (src/agent/prices.json) is data read at run time, shipped next to prices.js.
+cpSync(new URL('../src/agent/prices.json', import.meta.url), new URL('../dist/src/agent/prices.json', import.meta.url))

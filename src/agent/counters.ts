@@ -36,6 +36,8 @@
  *   delay-only fault then lets the request be served, so it also counts in its outcome.
  * - requests_quiet: requests to endpoints tracers call that the agent does not model
  *   (/v0.7/config, /telemetry/proxy/..., /v0.6/stats, other EVP intakes, ...), answered quietly.
+ * - retention_removed_spans / _evaluations / _chunks: rows retention removed to keep the store
+ *   within its limits (retention.ts).
  */
 export const COUNTER_NAMES = [
   'payloads_received',
@@ -52,6 +54,9 @@ export const COUNTER_NAMES = [
   'requests_rejected',
   'faults_injected',
   'requests_quiet',
+  'retention_removed_spans',
+  'retention_removed_evaluations',
+  'retention_removed_chunks',
 ] as const
 
 export type CounterName = typeof COUNTER_NAMES[number]

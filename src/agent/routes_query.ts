@@ -1,6 +1,8 @@
 import type { IncomingMessage, ServerResponse } from 'node:http'
 import { type AgentContext, REFUSED, allowMethods, readJson, reject, validate } from './agent_context.js'
 import { parseFault } from './faults.js'
+import { queryApi } from './query_api.js'
+import { param } from './query_params.js'
 import { sendJson } from './respond.js'
 
 const DEFAULT_LIMIT = 100
@@ -10,10 +12,11 @@ const MAX_LIMIT = 1000
 export function isQueryPath (pathname: string): boolean {
   return pathname === '/api/spans' || pathname === '/api/traces' || pathname.startsWith('/api/traces/') ||
     pathname === '/api/counters' || pathname === '/api/reset' || pathname === '/api/faults' ||
-    pathname === '/api/evaluations' || pathname === '/api/chunks'
+    pathname === '/api/evaluations' || pathname === '/api/chunks' || pathname === '/api/sessions' ||
+    pathname.startsWith('/api/sessions/') || pathname === '/api/summary' || pathname === '/api/changes'
 }
 
-/** `limit`: default 100, values above 1000 are capped; anything but a positive integer is refused. */
+/** `limit` of the chunk list: default 100, values above 1000 are capped; anything but a positive integer is refused. */
 function limitOf (ctx: AgentContext, res: ServerResponse, url: URL): number | undefined {
   const raw = url.searchParams.get('limit')
   if (raw === null || raw === '') return DEFAULT_LIMIT
@@ -24,40 +27,20 @@ function limitOf (ctx: AgentContext, res: ServerResponse, url: URL): number | un
   return Math.min(Number(raw), MAX_LIMIT)
 }
 
-function param (url: URL, name: string): string | undefined {
-  const v = url.searchParams.get(name)
-  return v === null || v === '' ? undefined : v
-}
-
-/** `GET /api/spans?ml_app=&trace_id=&path=&limit=` → `{"spans": [...]}`, newest first. */
-export function handleSpans (ctx: AgentContext, req: IncomingMessage, res: ServerResponse, url: URL): void {
-  if (!allowMethods(ctx, req, res, ['GET'])) return
-  const limit = limitOf(ctx, res, url)
-  if (limit === undefined) return
-  sendJson(res, 200, {
-    spans: ctx.store.queries.listSpans({ mlApp: param(url, 'ml_app'), traceId: param(url, 'trace_id'), path: param(url, 'path'), limit }),
-  })
-}
-
-/** `GET /api/traces?ml_app=&limit=` → `{"traces": [...]}`, most recently updated first. */
-export function handleTraces (ctx: AgentContext, req: IncomingMessage, res: ServerResponse, url: URL): void {
-  if (!allowMethods(ctx, req, res, ['GET'])) return
-  const limit = limitOf(ctx, res, url)
-  if (limit === undefined) return
-  sendJson(res, 200, { traces: ctx.store.queries.listTraces({ mlApp: param(url, 'ml_app'), limit }) })
-}
-
 /**
- * `GET /api/traces/<trace_id>` → `{trace_id, spans, evaluations, apm_chunks}`: its spans in
- * start order, the evaluations joined on them and the summaries of the APM chunks they rode
- * or belong to. 404 when no span of it is stored.
+ * `GET /api/traces/<trace_id>` → `{trace_id, session_id, cost_usd, cost_complete, trace, spans,
+ * evaluations, apm_chunks}`: its spans in start order (with cost and price), the evaluations
+ * joined on them and the summaries of the APM chunks they rode or belong to. 404 when no span
+ * of it is stored.
  */
 export function handleTrace (ctx: AgentContext, req: IncomingMessage, res: ServerResponse, url: URL): void {
   if (!allowMethods(ctx, req, res, ['GET'])) return
   const traceId = safeDecode(url.pathname.slice('/api/traces/'.length))
+  const api = queryApi(ctx.store)
   const q = ctx.store.queries
-  const spans = q.traceSpanRecords(traceId)
-  if (spans.length === 0) { sendJson(res, 404, { error: `trace ${JSON.stringify(traceId.slice(0, 128))} not found` }); return }
+  const spans = api.spans.ofTrace(traceId)
+  const trace = api.traces.one(traceId)
+  if (spans.length === 0 || trace === null) { sendJson(res, 404, { error: `trace ${JSON.stringify(traceId.slice(0, 128))} not found` }); return }
   const apmIds = new Set<string>()
   for (const s of spans) {
     const dd = (s.event as { _dd?: { apm_trace_id?: unknown } })._dd
@@ -65,18 +48,15 @@ export function handleTrace (ctx: AgentContext, req: IncomingMessage, res: Serve
   }
   sendJson(res, 200, {
     trace_id: traceId,
+    session_id: trace.session_id,
+    cost_usd: trace.cost_usd,
+    cost_complete: trace.cost_complete,
+    usage_source: trace.usage_source,
+    trace,
     spans,
     evaluations: q.listEvaluations({ traceId, limit: MAX_LIMIT }),
     apm_chunks: [...apmIds].flatMap((id) => q.listChunks({ traceId: id, limit: 100 })),
   })
-}
-
-/** `GET /api/evaluations?trace_id=&span_id=&limit=` → `{"evaluations": [...]}`. */
-export function handleEvaluations (ctx: AgentContext, req: IncomingMessage, res: ServerResponse, url: URL): void {
-  if (!allowMethods(ctx, req, res, ['GET'])) return
-  const limit = limitOf(ctx, res, url)
-  if (limit === undefined) return
-  sendJson(res, 200, { evaluations: ctx.store.queries.listEvaluations({ traceId: param(url, 'trace_id'), spanId: param(url, 'span_id'), limit }) })
 }
 
 /** `GET /api/chunks?trace_id=&limit=` → `{"chunks": [...]}`: APM chunk summaries, newest first. */
@@ -121,6 +101,6 @@ export async function handleFaults (ctx: AgentContext, req: IncomingMessage, res
   sendJson(res, 200, { faults: ctx.faults.list() })
 }
 
-function safeDecode (s: string): string {
+export function safeDecode (s: string): string {
   try { return decodeURIComponent(s) } catch { return s }
 }

@@ -4,10 +4,10 @@ import type { AgentContext, Handler } from './agent_context.js'
 import type { Fault } from './faults.js'
 import { handleEvpProxy, handleInfo, tracesHandler } from './routes_agent.js'
 import { handleAgentlessEvaluations, handleAgentlessLlmobs, handleV1Input } from './routes_intake.js'
+import { handleChunks, handleCounters, handleFaults, handleReset, handleTrace, isQueryPath } from './routes_query.js'
 import {
-  handleChunks, handleCounters, handleEvaluations, handleFaults, handleReset, handleSpans, handleTrace, handleTraces,
-  isQueryPath,
-} from './routes_query.js'
+  handleChanges, handleEvaluations, handleSession, handleSessions, handleSpans, handleSummary, handleTraces,
+} from './routes_query_v2.js'
 import { guardCrossSite, guardHost, guardQueryKey } from './request_guards.js'
 import { answerQuietly, quietStatus } from './routes_quiet.js'
 import { serveUi } from './ui/serve_ui.js'
@@ -27,6 +27,9 @@ const EXACT = new Map<string, Handler>(Object.entries({
   '/api/faults': handleFaults,
   '/api/evaluations': handleEvaluations,
   '/api/chunks': handleChunks,
+  '/api/sessions': handleSessions,
+  '/api/summary': handleSummary,
+  '/api/changes': handleChanges,
 }))
 const EVP_PROXY = /^\/evp_proxy\/v[1-4]\//
 
@@ -89,6 +92,8 @@ async function handle (ctx: AgentContext, req: IncomingMessage, res: ServerRespo
       await handleEvpProxy(ctx, req, res, url)
     } else if (pathname.startsWith('/api/traces/')) {
       handleTrace(ctx, req, res, url)
+    } else if (pathname.startsWith('/api/sessions/')) {
+      handleSession(ctx, req, res, url)
     } else if (!serveUi(req, res)) {
       const quiet = quietStatus(pathname)
       if (quiet !== undefined) answerQuietly(ctx, req, res, quiet)

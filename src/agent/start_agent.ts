@@ -7,10 +7,15 @@ import type { Counters } from './counters.js'
 import { Faults } from './faults.js'
 import { hostPolicy, isLoopbackHost } from './request_guards.js'
 import { createAgentServer } from './server.js'
+import { resolveAgentEnv } from '../config/agent_config.js'
+import { PriceTable, checkPriceRows, readPriceFile, shippedPrices, type PriceRow } from './prices.js'
+import { RETENTION_DEFAULTS, Retention, type RetentionLimits } from './retention.js'
 import { Store } from './store.js'
 
 export type { AgentLogger } from './agent_context.js'
 export type { Counters } from './counters.js'
+export type { PriceRow } from './prices.js'
+export type { RetentionLimits } from './retention.js'
 
 export interface AgentOptions {
   /** Interface to bind (default 127.0.0.1). Anything but loopback is warned about (unless apiKey is set). */
@@ -40,6 +45,17 @@ export interface AgentOptions {
   /** EVP proxy and LLMObs intake request cap (default 10 MiB, as the Agent's EVP proxy). */
   maxEvpBodyBytes?: number
   logger?: AgentLogger
+  /**
+   * Price rows (or a JSON file of them) that override or extend the shipped table for span
+   * costs: the first matching pattern wins, these before the shipped rows. Env LLMOBS_AGENT_PRICES.
+   */
+  prices?: PriceRow[] | string
+  /**
+   * Bounds of the store (defaults: 7 days, 1,000,000 spans, 1 GiB; 0 = no limit); the oldest
+   * data is removed in small batches in the background. Env LLMOBS_AGENT_RETENTION_MAX_AGE,
+   * _MAX_SPANS, _MAX_BYTES.
+   */
+  retention?: Partial<RetentionLimits>
 }
 
 export interface LocalAgent {
@@ -59,6 +75,8 @@ export interface LocalAgent {
   counters (): Counters
   /** For in-process tests and tools: read-only use (writes belong to the HTTP endpoints). */
   readonly store: Store
+  /** The store's bounds; `step()` runs one batch now (tests, tools). */
+  readonly retention: Retention
 }
 
 export const AGENT_DEFAULTS = {
@@ -106,7 +124,11 @@ export async function startAgent (options: AgentOptions = {}): Promise<LocalAgen
       : `local agent bound to ${host}: the query API and UI need the API key, but traffic is plain HTTP and the tracer endpoints are open to anyone who can reach this address`)
   }
 
-  const store = new Store(db)
+  const env = resolveAgentEnv()
+  const prices = priceTable(logger, opts.prices ?? env.prices)
+  const retention = retentionLimits(logger, opts.retention, env.retention)
+  const store = new Store(db, { prices })
+  const bounds = new Retention(store, retention)
   const closing = new AbortController()
   // Every request held by a delay fault listens on this signal until its delay ends; a test that
   // stalls dozens at once is not a leak, so Node's warning past 10 listeners would only mislead.
@@ -137,6 +159,7 @@ export async function startAgent (options: AgentOptions = {}): Promise<LocalAgen
     store.close()
     throw err
   }
+  bounds.start()
   server.on('error', (err) => log.internalError('local agent server', err))
   const bound = (server.address() as AddressInfo).port
   const urlHost = host === '0.0.0.0' || host === '::' ? '127.0.0.1' : host.includes(':') ? `[${host}]` : host
@@ -150,11 +173,13 @@ export async function startAgent (options: AgentOptions = {}): Promise<LocalAgen
     host,
     db,
     store,
+    retention: bounds,
     counters: () => store.counters(),
     inFlight: () => agentServer.inFlight(),
     close: () => {
       if (closed !== undefined) return closed
       closing.abort()
+      bounds.stop()
       const stopped = new Promise<void>((resolve) => {
         server.close(() => resolve())
         server.closeAllConnections()
@@ -171,6 +196,20 @@ function pick<T> (logger: AgentLogger, name: string, value: unknown, fallback: T
   if (ok(value)) return value as T
   logger.warn(`startAgent: invalid option ${name}; using the default`)
   return fallback
+}
+
+function priceTable (logger: AgentLogger, v: unknown): PriceTable {
+  if (v === undefined || v === null) return new PriceTable(shippedPrices())
+  const { rows, problems } = typeof v === 'string' ? readPriceFile(v) : checkPriceRows(v, 'startAgent option prices')
+  if (problems.length > 0) logger.warn(`prices: ${problems.length} row(s) ignored: ${problems.slice(0, 3).join('; ')}${problems.length > 3 ? '; ...' : ''}`)
+  return new PriceTable([...rows, ...shippedPrices()])
+}
+
+function retentionLimits (logger: AgentLogger, opt: unknown, env: Partial<RetentionLimits>): RetentionLimits {
+  const o = opt !== null && typeof opt === 'object' ? opt as Record<string, unknown> : {}
+  if (opt !== undefined && opt !== null && typeof opt !== 'object') logger.warn('startAgent: invalid option retention; using the defaults')
+  const one = (k: keyof RetentionLimits): number => pick<number>(logger, `retention.${k}`, o[k], env[k] ?? RETENTION_DEFAULTS[k], (x) => Number.isSafeInteger(x) && (x as number) >= 0)
+  return { maxAgeMs: one('maxAgeMs'), maxSpans: one('maxSpans'), maxBytes: one('maxBytes') }
 }
 
 function isRates (v: unknown): boolean {

@@ -2,6 +2,9 @@ import { mkdirSync } from 'node:fs'
 import { dirname } from 'node:path'
 import { COUNTER_NAMES, type CounterName, type Counters, zeroCounters } from './counters.js'
 import { openDatabase, type SqliteDatabase, type SqliteStatement } from './sqlite.js'
+import { PriceTable, shippedPrices } from './prices.js'
+import { deriveColumns } from './span_derive.js'
+import { Rollups } from './store_rollups.js'
 import { SCHEMA, migrate } from './store_schema.js'
 import { StoreQueries } from './store_queries.js'
 
@@ -62,6 +65,14 @@ export interface Batch {
   counts: Partial<Counters>
 }
 
+const DERIVED_COLUMNS = 'start_int, is_root, session_id, model_name, model_provider, input_tokens, output_tokens, ' +
+  'total_tokens, usage_source, cost_usd, priced, error_message, error_type'
+
+/** A root span: no parent, or the placeholders tracers send for none. */
+function isRoot (parentId: string | null): number {
+  return parentId === null || parentId === 'undefined' || parentId === '' || parentId === '0' ? 1 : 0
+}
+
 export function newBatch (): Batch {
   return { spans: [], chunks: [], evaluations: [], counts: {} }
 }
@@ -73,7 +84,7 @@ export function count (batch: Batch, name: CounterName, n = 1): void {
 /**
  * APM chunk summaries are kept for the UI, not as the product: past this many the oldest are
  * pruned, so a long-running agent's database (or memory, with ':memory:') stays bounded.
- * LLMObs span events are never pruned.
+ * (LLMObs span events are bounded by retention.ts.)
  */
 const MAX_CHUNK_SUMMARIES = 100_000
 const PRUNE_EVERY = 10_000
@@ -83,9 +94,21 @@ const PRUNE_EVERY = 10_000
  * evaluations and counters. All writes of a request go through `commit` in one transaction, so a
  * request is stored entirely or not at all. Reads are for the query API and in-process tests.
  */
+export interface StoreOptions {
+  /** Prices for span costs (default: the table shipped in the package). */
+  prices?: PriceTable
+}
+
 export class Store {
   readonly queries: StoreQueries
-  private readonly db: SqliteDatabase
+  readonly prices: PriceTable
+  /** For the query modules and retention: the database itself (writes belong to `commit`). */
+  readonly db: SqliteDatabase
+  private readonly rollups: Rollups
+  private readonly insertFts: SqliteStatement
+  private readonly setSeq: SqliteStatement
+  private seq = 0
+  private spanRows = 0
   private readonly memory: Counters
   private readonly insertSpan: SqliteStatement
   private readonly insertChunk: SqliteStatement
@@ -96,7 +119,8 @@ export class Store {
   private closed = false
 
   /** `filename` is ':memory:' or a file path (its directory is created on demand). */
-  constructor (filename: string) {
+  constructor (filename: string, options: StoreOptions = {}) {
+    this.prices = options.prices ?? new PriceTable(shippedPrices())
     if (filename !== ':memory:' && filename !== '') mkdirSync(dirname(filename), { recursive: true })
     const db = openDatabase(filename)
     this.db = db
@@ -109,15 +133,21 @@ export class Store {
       db.exec(SCHEMA)
       const seed = db.prepare('INSERT OR IGNORE INTO counters (name, value) VALUES (?, 0)')
       for (const name of COUNTER_NAMES) seed.run(name)
-      const removed = migrate(db)
+      const removed = migrate(db, () => this.backfill())
+      this.rollups = new Rollups(db)
       if (removed > 0) db.prepare('UPDATE counters SET value = value + ? WHERE name = ?').run(removed, 'evaluation_duplicates_suppressed')
       this.memory = zeroCounters()
       for (const row of db.prepare('SELECT name, value FROM counters').all() as Array<{ name: string, value: number }>) {
         if ((COUNTER_NAMES as readonly string[]).includes(row.name)) this.memory[row.name as CounterName] = row.value
       }
       this.insertSpan = db.prepare(`INSERT OR IGNORE INTO llmobs_spans
-        (trace_id, span_id, parent_id, name, kind, ml_app, status, start_ns, duration, path, event, received_at)
-        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`)
+        (trace_id, span_id, parent_id, name, kind, ml_app, status, start_ns, duration, path, event, received_at,
+        ${DERIVED_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ${DERIVED_COLUMNS.split(',').map(() => '?').join(', ')})`)
+      this.insertFts = db.prepare('INSERT INTO llmobs_fts (rowid, body) VALUES (?, ?)')
+      db.prepare("INSERT OR IGNORE INTO counters (name, value) VALUES ('write_seq', 0)").run()
+      this.setSeq = db.prepare("UPDATE counters SET value = ? WHERE name = 'write_seq'")
+      this.seq = (db.prepare("SELECT value FROM counters WHERE name = 'write_seq'").get() as { value: number }).value
+      this.spanRows = (db.prepare('SELECT COUNT(*) AS n FROM llmobs_spans').get() as { n: number }).n
       this.insertChunk = db.prepare(`INSERT INTO apm_chunks
         (trace_id, root_name, service, priority, kept, span_count, error, llmobs_spans, endpoint, received_at)
         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`)
@@ -159,13 +189,49 @@ export class Store {
     return { ...this.memory }
   }
 
-  /** Deletes everything stored and zeroes the counters. */
+  /** Deletes everything stored and zeroes the counters (the write sequence goes on, for pollers). */
   reset (): void {
     this.db.transaction(() => {
-      this.db.exec('DELETE FROM llmobs_spans; DELETE FROM apm_chunks; DELETE FROM evaluations; UPDATE counters SET value = 0;')
+      this.db.exec(`DELETE FROM llmobs_spans; DELETE FROM apm_chunks; DELETE FROM evaluations; DELETE FROM llm_traces;
+        DELETE FROM llm_sessions; DELETE FROM llmobs_fts; UPDATE counters SET value = 0 WHERE name != 'write_seq';`)
     })()
     for (const name of COUNTER_NAMES) this.memory[name] = 0
     this.chunksSincePrune = 0
+    this.spanRows = 0
+  }
+
+  /** The latest write sequence number (/api/changes). */
+  get writeSeq (): number { return this.seq }
+
+  /** LLMObs span rows stored (kept in memory: retention checks it on every tick). */
+  get spanCount (): number { return this.spanRows }
+
+  /**
+   * Deletes the given span rows, their full-text entries, and the evaluations of traces left
+   * with no span; refreshes the trace and session rows. For retention (one small batch per call).
+   */
+  removeSpans (rows: ReadonlyArray<{ id: number, trace_id: string }>): { spans: number, evaluations: number } {
+    if (rows.length === 0 || this.closed) return { spans: 0, evaluations: 0 }
+    const out = this.db.transaction(() => {
+      const del = this.db.prepare('DELETE FROM llmobs_spans WHERE id = ?')
+      const delFts = this.db.prepare('DELETE FROM llmobs_fts WHERE rowid = ?')
+      let spans = 0
+      for (const r of rows) {
+        spans += del.run(r.id).changes
+        delFts.run(r.id)
+      }
+      const traces = new Set(rows.map((r) => r.trace_id))
+      this.seq++
+      this.setSeq.run(this.seq)
+      this.rollups.refresh(traces, this.seq)
+      let evaluations = 0
+      const gone = this.db.prepare('SELECT 1 FROM llm_traces WHERE trace_id = ?')
+      const delEvals = this.db.prepare('DELETE FROM evaluations WHERE trace_id = ?')
+      for (const t of traces) if (gone.get(t) === undefined) evaluations += delEvals.run(t).changes
+      return { spans, evaluations }
+    })()
+    this.spanRows -= out.spans
+    return out
   }
 
   get isOpen (): boolean { return !this.closed }
@@ -180,10 +246,16 @@ export class Store {
   private write (batch: Batch, now: number): { spans: number, evaluations: number } {
     let duplicates = 0
     let evaluationDuplicates = 0
+    const touched = new Set<string>()
     for (const s of batch.spans) {
+      const d = deriveColumns(s.event, s.kind, s.startNs, this.prices)
       const r = this.insertSpan.run(s.traceId, s.spanId, s.parentId, s.name, s.kind, s.mlApp, s.status, s.startNs,
-        s.duration, s.path, s.event, now)
-      if (r.changes === 0) duplicates++
+        s.duration, s.path, s.event, now, d.startInt, isRoot(s.parentId), d.sessionId, d.modelName, d.modelProvider,
+        d.inputTokens, d.outputTokens, d.totalTokens, d.usageSource, d.costUsd, d.priced, d.errorMessage, d.errorType)
+      if (r.changes === 0) { duplicates++; continue }
+      this.insertFts.run(r.lastInsertRowid, d.text)
+      this.spanRows++
+      touched.add(s.traceId)
     }
     for (const c of batch.chunks) {
       this.insertChunk.run(c.traceId, c.rootName, c.service, c.priority ?? null, c.kept ? 1 : 0, c.spanCount,
@@ -192,6 +264,12 @@ export class Store {
     for (const e of batch.evaluations) {
       const r = this.insertEvaluation.run(e.traceId, e.spanId, e.label, e.metricType, e.value, e.mlApp, e.timestampMs, e.path, e.event, now)
       if (r.changes === 0) evaluationDuplicates++
+      else if (e.traceId !== null) touched.add(e.traceId)
+    }
+    if (touched.size > 0) {
+      this.seq++
+      this.setSeq.run(this.seq)
+      this.rollups.refresh(touched, this.seq)
     }
     for (const name of Object.keys(batch.counts) as CounterName[]) {
       const n = batch.counts[name] ?? 0
@@ -200,6 +278,22 @@ export class Store {
     if (duplicates > 0) this.addCounter.run(duplicates, 'duplicates_suppressed')
     if (evaluationDuplicates > 0) this.addCounter.run(evaluationDuplicates, 'evaluation_duplicates_suppressed')
     return { spans: duplicates, evaluations: evaluationDuplicates }
+  }
+
+  /** Schema version 2 on a store written by an older agent: derives what it did not store. */
+  private backfill (): void {
+    const db = this.db
+    const update = db.prepare(`UPDATE llmobs_spans SET ${DERIVED_COLUMNS.split(',').map((c) => `${c.trim()} = ?`).join(', ')} WHERE id = ?`)
+    const fts = db.prepare('INSERT INTO llmobs_fts (rowid, body) VALUES (?, ?)')
+    const rows = db.prepare('SELECT id, parent_id, kind, start_ns, event FROM llmobs_spans').all() as Array<{ id: number, parent_id: string | null, kind: string | null, start_ns: string, event: string }>
+    for (const r of rows) {
+      const d = deriveColumns(r.event, r.kind, r.start_ns, this.prices)
+      update.run(d.startInt, isRoot(r.parent_id), d.sessionId, d.modelName, d.modelProvider, d.inputTokens, d.outputTokens,
+        d.totalTokens, d.usageSource, d.costUsd, d.priced, d.errorMessage, d.errorType, r.id)
+      fts.run(r.id, d.text)
+    }
+    const traces = (db.prepare('SELECT DISTINCT trace_id FROM llmobs_spans').all() as Array<{ trace_id: string }>).map((t) => t.trace_id)
+    new Rollups(db).refresh(traces, 0)
   }
 
   private prune (): void {

@@ -23,7 +23,6 @@ CREATE TABLE IF NOT EXISTS llmobs_spans (
   received_at INTEGER NOT NULL,
   UNIQUE (trace_id, span_id)
 );
-CREATE INDEX IF NOT EXISTS llmobs_spans_ml_app ON llmobs_spans (ml_app);
 CREATE TABLE IF NOT EXISTS apm_chunks (
   id INTEGER PRIMARY KEY,
   trace_id TEXT NOT NULL,
@@ -66,18 +65,129 @@ CREATE TABLE IF NOT EXISTS counters (
  */
 const EVALUATION_IDENTITY = 'trace_id, span_id, label, quote(ml_app), quote(timestamp_ms)'
 
+/** The schema this code writes; `schema_version` holds the one a store file is at. */
+export const SCHEMA_VERSION = 2
+
 /**
  * Brings a store created by an older version up to date; runs on every open, in one
- * transaction. Returns the evaluations deleted as duplicates (an older agent stored a resent
- * evaluation twice), for the `evaluation_duplicates_suppressed` counter: the first copy stays.
+ * transaction, step by step from the version recorded in `schema_version` (none: a store of
+ * version 1 or older, or a new one). `backfill` derives the version 2 columns, the full-text
+ * index and the trace and session tables from the stored events. Returns the evaluations deleted
+ * as duplicates (an older agent stored a resent evaluation twice), for the
+ * `evaluation_duplicates_suppressed` counter: the first copy stays.
  */
-export function migrate (db: SqliteDatabase): number {
+export function migrate (db: SqliteDatabase, backfill: () => void): number {
   return db.transaction(() => {
-    const exists = db.prepare("SELECT 1 FROM sqlite_master WHERE type = 'index' AND name = 'evaluations_identity'").get()
-    if (exists !== undefined) return 0
-    const removed = db.prepare(`DELETE FROM evaluations WHERE trace_id IS NOT NULL AND id NOT IN
-      (SELECT MIN(id) FROM evaluations WHERE trace_id IS NOT NULL GROUP BY ${EVALUATION_IDENTITY})`).run().changes
-    db.exec(`CREATE UNIQUE INDEX evaluations_identity ON evaluations (${EVALUATION_IDENTITY})`)
+    db.exec('CREATE TABLE IF NOT EXISTS schema_version (version INTEGER NOT NULL)')
+    const row = db.prepare('SELECT MAX(version) AS v FROM schema_version').get() as { v: number | null }
+    const from = row.v ?? 0
+    if (from > SCHEMA_VERSION) throw new Error(`store schema version ${from} is newer than this agent's (${SCHEMA_VERSION}); use a newer llmobs-ts or another --db file`)
+    let removed = 0
+    if (from < 1) removed = uniqueEvaluations(db)
+    if (from < 2) {
+      addV2(db)
+      backfill()
+    }
+    if (from < SCHEMA_VERSION) {
+      db.exec('DELETE FROM schema_version')
+      db.prepare('INSERT INTO schema_version (version) VALUES (?)').run(SCHEMA_VERSION)
+    }
     return removed
   })()
+}
+
+function uniqueEvaluations (db: SqliteDatabase): number {
+  const exists = db.prepare("SELECT 1 FROM sqlite_master WHERE type = 'index' AND name = 'evaluations_identity'").get()
+  if (exists !== undefined) return 0
+  const removed = db.prepare(`DELETE FROM evaluations WHERE trace_id IS NOT NULL AND id NOT IN
+    (SELECT MIN(id) FROM evaluations WHERE trace_id IS NOT NULL GROUP BY ${EVALUATION_IDENTITY})`).run().changes
+  db.exec(`CREATE UNIQUE INDEX evaluations_identity ON evaluations (${EVALUATION_IDENTITY})`)
+  return removed
+}
+
+/**
+ * Version 2: columns derived from the event (span_derive.ts) so lists filter and sort on
+ * indexes instead of json_extract over every row; `start_int` is start_ns as an int64 (exact,
+ * ns fit until 2262). One row per trace and per session, maintained on insert (store_rollups.ts),
+ * so a page of traces reads one index range instead of grouping every span. A full-text index
+ * whose rowid is the span row's id.
+ */
+const V2_COLUMNS = [
+  'start_int INTEGER NOT NULL DEFAULT 0', 'is_root INTEGER NOT NULL DEFAULT 0', 'session_id TEXT', 'model_name TEXT',
+  'model_provider TEXT', 'input_tokens INTEGER NOT NULL DEFAULT 0', 'output_tokens INTEGER NOT NULL DEFAULT 0',
+  'total_tokens INTEGER NOT NULL DEFAULT 0', 'usage_source TEXT', 'cost_usd REAL', 'priced INTEGER',
+  'error_message TEXT', 'error_type TEXT',
+]
+
+function addV2 (db: SqliteDatabase): void {
+  const have = new Set((db.prepare('PRAGMA table_info(llmobs_spans)').all() as Array<{ name: string }>).map((c) => c.name))
+  for (const col of V2_COLUMNS) {
+    if (!have.has(col.split(' ')[0])) db.exec(`ALTER TABLE llmobs_spans ADD COLUMN ${col}`)
+  }
+  db.exec(`
+DROP INDEX IF EXISTS llmobs_spans_ml_app;
+CREATE INDEX IF NOT EXISTS llmobs_spans_start ON llmobs_spans (start_int, trace_id, span_id);
+CREATE INDEX IF NOT EXISTS llmobs_spans_duration ON llmobs_spans (duration, trace_id, span_id);
+CREATE INDEX IF NOT EXISTS llmobs_spans_tokens ON llmobs_spans (total_tokens, trace_id, span_id);
+CREATE INDEX IF NOT EXISTS llmobs_spans_cost ON llmobs_spans (coalesce(cost_usd, -1), trace_id, span_id);
+CREATE INDEX IF NOT EXISTS llmobs_spans_app ON llmobs_spans (ml_app, start_int, trace_id, span_id);
+CREATE INDEX IF NOT EXISTS llmobs_spans_model ON llmobs_spans (model_name, start_int) WHERE model_name IS NOT NULL;
+CREATE INDEX IF NOT EXISTS llmobs_spans_errors ON llmobs_spans (start_int) WHERE status = 'error';
+CREATE TABLE IF NOT EXISTS llm_traces (
+  trace_id TEXT PRIMARY KEY,
+  root_span_id TEXT NOT NULL,
+  root_name TEXT NOT NULL,
+  root_is_root INTEGER NOT NULL,
+  ml_app TEXT,
+  status TEXT NOT NULL,
+  session_id TEXT,
+  span_count INTEGER NOT NULL,
+  error_count INTEGER NOT NULL,
+  start_int INTEGER NOT NULL,
+  end_int INTEGER NOT NULL,
+  duration INTEGER NOT NULL,
+  input_tokens INTEGER NOT NULL,
+  output_tokens INTEGER NOT NULL,
+  total_tokens INTEGER NOT NULL,
+  cost_sum REAL NOT NULL,
+  unpriced INTEGER NOT NULL,
+  cost_sort REAL NOT NULL,
+  models TEXT NOT NULL,
+  kinds TEXT NOT NULL,
+  paths TEXT NOT NULL,
+  usage TEXT NOT NULL,
+  evaluations INTEGER NOT NULL,
+  seq INTEGER NOT NULL
+);
+CREATE INDEX IF NOT EXISTS llm_traces_start ON llm_traces (start_int, trace_id);
+CREATE INDEX IF NOT EXISTS llm_traces_duration ON llm_traces (duration, trace_id);
+CREATE INDEX IF NOT EXISTS llm_traces_tokens ON llm_traces (total_tokens, trace_id);
+CREATE INDEX IF NOT EXISTS llm_traces_cost ON llm_traces (cost_sort, trace_id);
+CREATE INDEX IF NOT EXISTS llm_traces_app ON llm_traces (ml_app, start_int, trace_id);
+CREATE INDEX IF NOT EXISTS llm_traces_session ON llm_traces (session_id, start_int) WHERE session_id IS NOT NULL;
+CREATE INDEX IF NOT EXISTS llm_traces_seq ON llm_traces (seq);
+CREATE TABLE IF NOT EXISTS llm_sessions (
+  session_id TEXT PRIMARY KEY,
+  ml_app TEXT,
+  traces INTEGER NOT NULL,
+  spans INTEGER NOT NULL,
+  first_seen INTEGER NOT NULL,
+  last_seen INTEGER NOT NULL,
+  duration INTEGER NOT NULL,
+  input_tokens INTEGER NOT NULL,
+  output_tokens INTEGER NOT NULL,
+  total_tokens INTEGER NOT NULL,
+  cost_sum REAL NOT NULL,
+  unpriced INTEGER NOT NULL,
+  cost_sort REAL NOT NULL,
+  errors INTEGER NOT NULL,
+  evaluations INTEGER NOT NULL,
+  seq INTEGER NOT NULL
+);
+CREATE INDEX IF NOT EXISTS llm_sessions_last ON llm_sessions (last_seen, session_id);
+CREATE INDEX IF NOT EXISTS llm_sessions_first ON llm_sessions (first_seen, session_id);
+CREATE VIRTUAL TABLE IF NOT EXISTS llmobs_fts USING fts5 (body, tokenize = 'unicode61 remove_diacritics 2');
+CREATE INDEX IF NOT EXISTS evaluations_label ON evaluations (label, trace_id);
+CREATE INDEX IF NOT EXISTS evaluations_time ON evaluations (coalesce(timestamp_ms, received_at), id);
+`)
 }

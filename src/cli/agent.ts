@@ -1,7 +1,9 @@
 import { startAgent, type AgentOptions } from '../agent/start_agent.js'
+import { parseBytes, parseCount, parseDurationMs } from '../config/agent_config.js'
 
 const USAGE = `usage: llmobs-ts agent [--host 127.0.0.1] [--port 8126] [--db ./.llmobs/agent.db|:memory:] [--api-key <key>]
-                       [--allowed-host <name>]...
+                       [--allowed-host <name>]... [--prices <file>] [--retention-max-age 7d]
+                       [--retention-max-spans 1000000] [--retention-max-bytes 1GiB]
 
 Runs the local agent + intake until interrupted (Ctrl-C / SIGTERM).
   --host          interface to bind (default 127.0.0.1; anything else exposes stored LLM data)
@@ -11,7 +13,18 @@ Runs the local agent + intake until interrupted (Ctrl-C / SIGTERM).
                   (open the UI at /#key=<key>); unset: any non-empty key on agentless, open API
   --allowed-host  a Host name the agent answers to besides loopback and --host (repeatable);
                   other Host headers are refused, against DNS rebinding
+  --prices        JSON file of model price rows overriding or extending the shipped table
+  --retention-max-age    remove data older than this (ms, or 30s / 15m / 12h / 7d; default 7d; 0 = keep)
+  --retention-max-spans  keep at most this many LLMObs spans (default 1000000; 0 = no limit)
+  --retention-max-bytes  keep the store under this size (bytes, or 500MiB / 1GiB; default 1GiB; 0 = no limit)
 `
+
+const OPTIONS = new Set(['--host', '--port', '--db', '--api-key', '--allowed-host', '--prices', '--retention-max-age', '--retention-max-spans', '--retention-max-bytes'])
+const RETENTION_FLAGS: Record<string, ['maxAgeMs' | 'maxSpans' | 'maxBytes', (s: string) => number | undefined, string]> = {
+  '--retention-max-age': ['maxAgeMs', parseDurationMs, 'a duration (ms, or 30s, 15m, 12h, 7d)'],
+  '--retention-max-spans': ['maxSpans', parseCount, 'a non-negative integer'],
+  '--retention-max-bytes': ['maxBytes', parseBytes, 'a size (bytes, or 500MiB, 1GiB)'],
+}
 
 type Parsed = { ok: true, options: AgentOptions, help: boolean } | { ok: false, error: string }
 
@@ -22,7 +35,7 @@ export function parseAgentArgs (args: readonly string[]): Parsed {
     if (arg === '-h' || arg === '--help') return { ok: true, options, help: true }
     const eq = arg.indexOf('=')
     const name = eq > 0 ? arg.slice(0, eq) : arg
-    if (name !== '--host' && name !== '--port' && name !== '--db' && name !== '--api-key' && name !== '--allowed-host') return { ok: false, error: `unknown option "${arg}"` }
+    if (!OPTIONS.has(name)) return { ok: false, error: `unknown option "${arg}"` }
     const value = eq > 0 ? arg.slice(eq + 1) : args[++i]
     if (value === undefined || value === '') return { ok: false, error: `${name} needs a value` }
     switch (name) {
@@ -30,6 +43,16 @@ export function parseAgentArgs (args: readonly string[]): Parsed {
       case '--db': options.db = value; break
       case '--api-key': options.apiKey = value; break
       case '--allowed-host': options.allowedHosts = [...(options.allowedHosts ?? []), value]; break
+      case '--prices': options.prices = value; break
+      case '--retention-max-age':
+      case '--retention-max-spans':
+      case '--retention-max-bytes': {
+        const [key, parse, want] = RETENTION_FLAGS[name]
+        const v = parse(value)
+        if (v === undefined) return { ok: false, error: `${name} must be ${want}, got "${value}"` }
+        options.retention = { ...options.retention, [key]: v }
+        break
+      }
       case '--port': {
         const port = Number(value)
         if (!/^[0-9]{1,5}$/.test(value) || port > 65535) return { ok: false, error: `--port must be 0-65535, got "${value}"` }

@@ -174,8 +174,19 @@ async function openList (): Promise<void> {
 }
 
 async function visibleRootNames (): Promise<string[]> {
-  const names = await session().page.locator('tr.trace-row td.name').allTextContents()
+  const names = await session().page.locator('tr.trace-row td.name > a').allTextContents()
   return names.sort()
+}
+
+/** Filters are applied by the agent: waits until the shown rows are `expected` (or a count), then asserts. */
+async function rowsBecome (expected: string[] | number): Promise<void> {
+  const want = typeof expected === 'number' ? expected : [...expected].sort()
+  await session().page.waitForFunction((w) => {
+    const links = [...(globalThis as any).document.querySelectorAll('tr.trace-row td.name > a')].map((a: any) => a.textContent).sort()
+    return typeof w === 'number' ? links.length === w : JSON.stringify(links) === JSON.stringify(w)
+  }, want, { timeout: 10_000 }).catch(() => {})
+  if (typeof expected === 'number') assert.equal((await visibleRootNames()).length, expected)
+  else assert.deepEqual(await visibleRootNames(), [...expected].sort())
 }
 
 test('the page is served with a strict CSP and no inline script', async (t) => {
@@ -207,14 +218,14 @@ test('the trace list shows every trace with its ml_app, tokens, status and deliv
   assert.deepEqual(await visibleRootNames(), [...ROOTS].sort())
   assert.equal(await page.locator('.count').textContent(), `${ROOTS.length} of ${ROOTS.length} traces`)
   const support = page.locator(`tr[data-trace-id="${traceIds.get('order-agent')}"]`)
-  const cells = await support.locator('td').allTextContents()
-  assert.equal(cells[1], 'shop-bot')
-  assert.equal(cells[3], '5')
-  assert.equal(cells[5], '115') // 49 + 66: model spans only
-  assert.equal(cells[6], 'ok')
-  assert.equal(cells[7], 'rode the trace')
-  const lookup = await page.locator(`tr[data-trace-id="${traceIds.get('lookup-flow')}"] td`).allTextContents()
-  assert.deepEqual([lookup[1], lookup[6], lookup[7]], ['search-svc', 'error', 'EVP'])
+  const cell = (row: typeof support, col: string): Promise<string | null> => row.locator(`td[data-col="${col}"]`).textContent()
+  assert.equal(await cell(support, 'ml_app'), 'shop-bot')
+  assert.equal(await cell(support, 'spans'), '5')
+  assert.equal(await support.locator('td[data-col="tokens"] .tokens').textContent(), '115') // 49 + 66: model spans only
+  assert.equal(await cell(support, 'status'), 'ok')
+  assert.equal(await cell(support, 'delivery'), 'rode the trace')
+  const lookup = page.locator(`tr[data-trace-id="${traceIds.get('lookup-flow')}"]`)
+  assert.deepEqual([await cell(lookup, 'ml_app'), await cell(lookup, 'status'), await cell(lookup, 'delivery')], ['search-svc', 'error', 'EVP'])
   await page.screenshot({ path: `${ARTIFACTS}traces.png`, fullPage: true })
 })
 
@@ -222,28 +233,30 @@ test('filters on ml_app and status and the substring search work in the page', a
   const { page } = session()
   await openList()
   await page.selectOption('select[name="ml_app"]', 'search-svc')
-  assert.deepEqual(await visibleRootNames(), ['lookup-flow'])
+  await rowsBecome(['lookup-flow'])
   await page.selectOption('select[name="ml_app"]', '')
   await page.selectOption('select[name="status"]', 'error')
   // lookup-flow failed at its root; the probe's root is ok but one of its spans failed.
-  assert.deepEqual(await visibleRootNames(), [XSS_ROOT, 'lookup-flow'].sort())
+  await rowsBecome([XSS_ROOT, 'lookup-flow'])
   await page.selectOption('select[name="status"]', 'ok')
-  assert.equal((await visibleRootNames()).length, ROOTS.length - 2)
+  await rowsBecome(ROOTS.length - 2)
   await page.selectOption('select[name="status"]', '')
   await page.fill('input[name="q"]', 'FAQ')
-  assert.deepEqual(await visibleRootNames(), ['faq-1', 'faq-2', 'faq-3'])
-  await page.fill('input[name="q"]', (traceIds.get('nightly-summary') ?? '').slice(-12))
-  assert.deepEqual(await visibleRootNames(), ['nightly-summary'])
+  await rowsBecome(['faq-1', 'faq-2', 'faq-3'])
+  // Full-text search does not index ids: a whole trace id is offered as that trace.
+  await page.fill('input[name="q"]', traceIds.get('nightly-summary') ?? '')
+  await page.locator('a.id-hit').waitFor()
+  assert.equal(await page.locator('p.jump').textContent(), `Trace ${traceIds.get('nightly-summary')} — nightly-summary`)
   await page.fill('input[name="q"]', 'no-such-thing')
-  assert.equal(await page.locator('tr.trace-row').count(), 0)
+  await rowsBecome(0)
   assert.equal(await page.locator('td.empty').textContent(), 'No trace matches the filters.')
   await page.fill('input[name="q"]', 'faq-2')
   await page.selectOption('select[name="ml_app"]', 'shop-bot')
-  assert.deepEqual(await visibleRootNames(), ['faq-2'])
+  await rowsBecome(['faq-2'])
   await page.screenshot({ path: `${ARTIFACTS}traces-filtered.png` })
   await page.selectOption('select[name="ml_app"]', '')
   await page.fill('input[name="q"]', '')
-  assert.equal((await visibleRootNames()).length, ROOTS.length)
+  await rowsBecome(ROOTS.length)
 })
 
 test('a trace opens with its span tree, waterfall and the chat with tool calls', async () => {
@@ -391,8 +404,8 @@ test("the demo app's traces: two services in one trace, a hostile question shown
     await page.goto(`${demoOrigin.url}/#/traces`)
     await page.locator('tr.trace-row').first().waitFor()
     await page.waitForFunction(() => (globalThis as unknown as { document: { querySelectorAll: (s: string) => { length: number } } }).document.querySelectorAll('tr.trace-row').length === 8)
-    assert.deepEqual([...new Set(await page.locator('tr.trace-row td.name').allTextContents())], ['support-agent'])
-    assert.deepEqual([...new Set(await page.locator('tr.trace-row td:nth-child(2)').allTextContents())], ['support-bot'])
+    assert.deepEqual([...new Set(await page.locator('tr.trace-row td.name > a').allTextContents())], ['support-agent'])
+    assert.deepEqual([...new Set(await page.locator('tr.trace-row td[data-col="ml_app"]').allTextContents())], ['support-bot'])
     await page.screenshot({ path: `${ARTIFACTS}demo-traces.png`, fullPage: true })
 
     await page.locator('tr.trace-row a').first().click()

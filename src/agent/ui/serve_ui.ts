@@ -9,11 +9,22 @@ interface Asset { file: string, type: string }
  * Everything the web UI serves. A fixed table rather than a directory lookup, so no part of a
  * request path ever reaches the file system.
  */
+const HTML = 'text/html; charset=utf-8'
+// Module scripts are refused by the browser unless served with a JavaScript MIME type.
+const JS = 'text/javascript; charset=utf-8'
+
+/** The ES modules of the page, one view or helper each; app.js imports the others. */
+export const UI_MODULES = [
+  'app.js', 'dom.js', 'format.js', 'api.js', 'url_state.js', 'live.js', 'charts.js',
+  'view_list.js', 'view_trace.js', 'span_detail.js', 'view_sessions.js', 'view_session.js',
+  'view_summary.js', 'view_delivery.js', 'filters.js',
+] as const
+
 const ASSETS: ReadonlyMap<string, Asset> = new Map([
-  ['/', { file: 'index.html', type: 'text/html; charset=utf-8' }],
-  ['/index.html', { file: 'index.html', type: 'text/html; charset=utf-8' }],
-  ['/ui/app.js', { file: 'app.js', type: 'text/javascript; charset=utf-8' }],
+  ['/', { file: 'index.html', type: HTML }],
+  ['/index.html', { file: 'index.html', type: HTML }],
   ['/ui/style.css', { file: 'style.css', type: 'text/css; charset=utf-8' }],
+  ...UI_MODULES.map((m): [string, Asset] => [`/ui/${m}`, { file: m, type: JS }]),
 ])
 
 /**
@@ -87,7 +98,7 @@ function pathnameOf (req: IncomingMessage): string | undefined {
 }
 
 /**
- * Serves the web UI (`/`, `/ui/app.js`, `/ui/style.css`) for GET and HEAD. Returns false when
+ * Serves the web UI (`/`, `/ui/<module>.js`, `/ui/style.css`) for GET and HEAD. Returns false when
  * the request is not for the UI, so the caller routes it on.
  */
 export function serveUi (req: IncomingMessage, res: ServerResponse): boolean {
