@@ -95,7 +95,7 @@ export class Store {
   private chunksSincePrune = 0
   private closed = false
 
-  /** `filename` is ':memory:' or a file path (its directory is created on demand). */
+  /** @internal `filename` is ':memory:' or a file path (its directory is created on demand). */
   constructor (filename: string) {
     if (filename !== ':memory:' && filename !== '') mkdirSync(dirname(filename), { recursive: true })
     const db = openDatabase(filename)
@@ -134,6 +134,7 @@ export class Store {
   }
 
   /**
+   * @internal Writes belong to the agent's HTTP endpoints.
    * Stores a request's batch in one transaction; events whose (trace_id, span_id) is already
    * stored are counted in `duplicates_suppressed` instead, evaluations whose identity is
    * (store_schema.ts) in `evaluation_duplicates_suppressed`. Returns the span event duplicates.
@@ -148,7 +149,7 @@ export class Store {
     return duplicates.spans
   }
 
-  /** Counts that store nothing else (rejected requests, faults). */
+  /** @internal Counts that store nothing else (rejected requests, faults). */
   bump (name: CounterName, n = 1): void {
     if (this.closed) return
     this.addCounter.run(n, name)
@@ -159,7 +160,7 @@ export class Store {
     return { ...this.memory }
   }
 
-  /** Deletes everything stored and zeroes the counters. */
+  /** @internal Deletes everything stored and zeroes the counters. */
   reset (): void {
     this.db.transaction(() => {
       this.db.exec('DELETE FROM llmobs_spans; DELETE FROM apm_chunks; DELETE FROM evaluations; UPDATE counters SET value = 0;')
@@ -170,7 +171,7 @@ export class Store {
 
   get isOpen (): boolean { return !this.closed }
 
-  /** Idempotent. */
+  /** @internal Idempotent; `agent.close()` calls it. */
   close (): void {
     if (this.closed) return
     this.closed = true
