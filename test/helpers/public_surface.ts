@@ -26,8 +26,9 @@ export function inspectPublicSurface (indexDts: string): SurfaceReport {
   const checker = program.getTypeChecker()
   const ownDir = dirname(indexDts)
   const isOwn = (file: string): boolean => !relative(ownDir, file).startsWith('..')
-  const diagnostics = ts.getPreEmitDiagnostics(program)
-    .filter((d) => d.file === undefined || isOwn(d.file.fileName))
+  // Only our own declarations: checking all of @types/node would take most of the time.
+  const diagnostics = program.getSourceFiles().filter((f) => isOwn(f.fileName))
+    .flatMap((f) => [...program.getSyntacticDiagnostics(f), ...program.getSemanticDiagnostics(f)])
     .map((d) => `${d.file === undefined ? '' : relative(ownDir, d.file.fileName) + ': '}${ts.flattenDiagnosticMessageText(d.messageText, '\n')}`)
 
   const index = program.getSourceFile(indexDts)
