@@ -148,6 +148,11 @@ test('without better-sqlite3, startAgent() rejects and the CLI exits saying exac
   assert.equal(cli.code, 1)
   assert.match(cli.stderr, /npm install better-sqlite3@\^12/)
   assert.doesNotMatch(cli.stderr, /\n\s+at /, 'the CLI printed a stack trace')
+
+  const demo = await run(process.execPath, ['node_modules/llmobs-ts/dist/src/cli/main.js', 'demo', '--once'], project)
+  assert.equal(demo.code, 1)
+  assert.match(demo.stderr, /npm install better-sqlite3@\^12/)
+  assert.doesNotMatch(demo.stderr, /\n\s+at /, 'the demo printed a stack trace')
 })
 
 test('a CommonJS TypeScript project with "module": "node16" compiles against the package and runs', SLOW, async () => {
