@@ -3,7 +3,7 @@ import { createRequire } from 'node:module'
 /**
  * The slice of better-sqlite3 the store uses, typed here because the package ships no types
  * (and @types/better-sqlite3 is not a dependency). Loaded lazily with `require`, so importing
- * `llmobs-ts` never loads the native addon unless a local agent is started.
+ * `llmobs-ts` never loads the native addon (nor needs it installed) unless a local agent is started.
  */
 export interface SqliteRunResult {
   changes: number
@@ -34,10 +34,37 @@ type DatabaseConstructor = new (filename: string, options?: { timeout?: number }
 
 let ctor: DatabaseConstructor | undefined
 
+/** The range the store is written and tested against; what the error tells users to install. */
+export const SQLITE_PACKAGE = 'better-sqlite3@^12'
+
+/**
+ * better-sqlite3 is an optional peer dependency: tracer-only users never install (and compile)
+ * a native addon. `startAgent()` rejects with this, and the CLI prints its message.
+ */
+export class MissingSqliteError extends Error {
+  readonly code = 'ERR_LLMOBS_SQLITE_MISSING'
+  constructor (cause: unknown) {
+    super(`the local agent stores its data with better-sqlite3, an optional peer dependency of llmobs-ts that is not installed; install it: npm install ${SQLITE_PACKAGE}`, { cause })
+    this.name = 'MissingSqliteError'
+  }
+}
+
 export function openDatabase (filename: string): SqliteDatabase {
   if (ctor === undefined) {
     const require = createRequire(import.meta.url)
-    ctor = require('better-sqlite3') as DatabaseConstructor
+    try {
+      ctor = require('better-sqlite3') as DatabaseConstructor
+    } catch (err) {
+      // Only the package itself missing: a broken native build has its own, more useful message.
+      if (isMissing(err, 'better-sqlite3')) throw new MissingSqliteError(err)
+      throw err
+    }
   }
   return new ctor(filename)
+}
+
+function isMissing (err: unknown, pkg: string): boolean {
+  const e = err as { code?: unknown, message?: unknown } | null
+  return e !== null && typeof e === 'object' && e.code === 'MODULE_NOT_FOUND' &&
+    typeof e.message === 'string' && e.message.startsWith(`Cannot find module '${pkg}'`)
 }

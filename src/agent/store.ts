@@ -118,7 +118,7 @@ export class Store {
   private chunksSincePrune = 0
   private closed = false
 
-  /** `filename` is ':memory:' or a file path (its directory is created on demand). */
+  /** @internal `filename` is ':memory:' or a file path (its directory is created on demand). */
   constructor (filename: string, options: StoreOptions = {}) {
     this.prices = options.prices ?? new PriceTable(shippedPrices())
     if (filename !== ':memory:' && filename !== '') mkdirSync(dirname(filename), { recursive: true })
@@ -164,6 +164,7 @@ export class Store {
   }
 
   /**
+   * @internal Writes belong to the agent's HTTP endpoints.
    * Stores a request's batch in one transaction; events whose (trace_id, span_id) is already
    * stored are counted in `duplicates_suppressed` instead, evaluations whose identity is
    * (store_schema.ts) in `evaluation_duplicates_suppressed`. Returns the span event duplicates.
@@ -178,7 +179,7 @@ export class Store {
     return duplicates.spans
   }
 
-  /** Counts that store nothing else (rejected requests, faults). */
+  /** @internal Counts that store nothing else (rejected requests, faults). */
   bump (name: CounterName, n = 1): void {
     if (this.closed) return
     this.addCounter.run(n, name)
@@ -189,7 +190,7 @@ export class Store {
     return { ...this.memory }
   }
 
-  /** Deletes everything stored and zeroes the counters (the write sequence goes on, for pollers). */
+  /** @internal Deletes everything stored and zeroes the counters (the write sequence goes on, for pollers). */
   reset (): void {
     this.db.transaction(() => {
       this.db.exec(`DELETE FROM llmobs_spans; DELETE FROM apm_chunks; DELETE FROM evaluations; DELETE FROM llm_traces;
@@ -236,7 +237,7 @@ export class Store {
 
   get isOpen (): boolean { return !this.closed }
 
-  /** Idempotent. */
+  /** @internal Idempotent; `agent.close()` calls it. */
   close (): void {
     if (this.closed) return
     this.closed = true

@@ -77,6 +77,7 @@ export class StoreQueries {
   private readonly evaluations: SqliteStatement
   private readonly spanCount: SqliteStatement
 
+  /** @internal */
   constructor (db: SqliteDatabase) {
     this.spans = db.prepare(`SELECT ${SPAN_COLUMNS} FROM llmobs_spans
       WHERE (@ml_app IS NULL OR ml_app = @ml_app) AND (@trace_id IS NULL OR trace_id = @trace_id)

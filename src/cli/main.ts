@@ -31,6 +31,8 @@ async function main (argv: string[]): Promise<number> {
 }
 
 main(process.argv.slice(2)).then((code) => { process.exitCode = code }, (err: unknown) => {
-  process.stderr.write(`llmobs-ts: ${err instanceof Error ? err.stack ?? err.message : String(err)}\n`)
+  // A missing optional dependency is the user's next step, not a bug: its message, no stack.
+  const expected = (err as { code?: unknown } | null)?.code === 'ERR_LLMOBS_SQLITE_MISSING'
+  process.stderr.write(`llmobs-ts: ${err instanceof Error ? (expected ? err.message : err.stack ?? err.message) : String(err)}\n`)
   process.exitCode = 1
 })

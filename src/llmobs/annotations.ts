@@ -13,15 +13,8 @@ export interface ToolResult { result: string, tool_id?: string, name?: string, t
 export interface Message { role: string, content: string, tool_id?: string, tool_calls?: ToolCall[], tool_results?: ToolResult[] }
 export interface Document { text: string, name?: string, id?: string, score?: number }
 
-/** What `llmobs.annotate()` accepts. */
-export interface Annotation {
-  inputData?: unknown
-  outputData?: unknown
-  metadata?: Record<string, unknown>
-  metrics?: Record<string, number>
-  tags?: Record<string, unknown>
-  toolDefinitions?: unknown[]
-}
+// What `llmobs.annotate()` accepts, typed per kind.
+export type { Annotation } from './annotation_types.js'
 
 export interface AnnotationLimits { maxDepth: number }
 

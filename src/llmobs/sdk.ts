@@ -11,15 +11,17 @@ import type { SpanContext } from '../trace/span_context.js'
 import type { TraceState } from '../model/trace_state.js'
 import type { Tracer } from '../root/tracer.js'
 import { writeBridgeTags } from './apm_tags.js'
-import { normalizeIO, normalizeMetrics, normalizeObject, normalizeTags, type Annotation } from './annotations.js'
+import type { Annotation, LlmobsSpan } from './annotation_types.js'
+import { normalizeIO, normalizeMetrics, normalizeObject, normalizeTags } from './annotations.js'
 import { chooseMode, isSafeIntakeUrl, type ExportMode } from './export_mode.js'
 import { isSpan, isThenable, nameOf, readAnnotation, readContextOptions, readTraceOptions } from './read_options.js'
 import { LlmobsCore, type EventProcessor, type Ledgers } from './llmobs_core.js'
 import { isModelKind, isSpanKind, type SpanKind } from './span_kinds.js'
 import { getState, setState, type LlmobsSpanState } from './span_state.js'
 
-export interface LlmobsTraceOptions {
-  kind: SpanKind
+/** `K`: the kind, known to the type checker when given as a literal (it types `annotate()` on the span). */
+export interface LlmobsTraceOptions<K extends SpanKind = SpanKind> {
+  kind: K
   name?: string
   modelName?: string
   modelProvider?: string
@@ -32,16 +34,14 @@ export interface ExportedSpan { spanId: string, traceId: string }
 /** @internal Where an adopted span sits in its LLMObs trace (see `adoptSpan`). */
 export interface LlmobsLink { traceId: string, parentId: string, mlApp: string | undefined }
 
-export interface EvaluationOptions {
-  label: string
-  metricType: 'categorical' | 'score' | 'boolean'
-  value: string | number | boolean
-  tags?: Record<string, string>
-  mlApp?: string
-  timestampMs?: number
-}
+/** An evaluation's value has the type its `metricType` names (the intake refuses any other). */
+export type EvaluationOptions = { label: string, tags?: Record<string, string>, mlApp?: string, timestampMs?: number } & (
+  | { metricType: 'categorical', value: string }
+  | { metricType: 'score', value: number }
+  | { metricType: 'boolean', value: boolean })
 
-interface AnnotationContext { tags?: Record<string, unknown>, name?: string }
+/** Tags (and a span name) `llmobs.annotationContext()` applies to the LLMObs spans started inside it. */
+export interface AnnotationContext { tags?: Record<string, unknown>, name?: string }
 
 const PARENT_TAG = '_dd.p.llmobs_parent_id'
 const TRACE_TAG = '_dd.p.llmobs_trace_id'
@@ -142,7 +142,7 @@ export class LLMObs {
    * or its promise settles.
    * @example await llmobs.trace({ kind: 'workflow', name: 'answer' }, async (span) => { ... })
    */
-  trace<T> (options: LlmobsTraceOptions, fn: (span: Span) => T): T {
+  trace<K extends SpanKind, T> (options: LlmobsTraceOptions<K>, fn: (span: LlmobsSpan<K>) => T): T {
     if (typeof fn !== 'function') {
       log.warnOnce('llmobs.trace.fn', 'llmobs.trace() needs a function; nothing traced')
       return undefined as T
@@ -206,7 +206,13 @@ export class LLMObs {
     } as (...args: A) => R
   }
 
-  /** Adds inputs, outputs, metadata, metrics, tags or tool definitions to an LLMObs span (default: the active one). */
+  /**
+   * Adds inputs, outputs, metadata, metrics, tags or tool definitions to an LLMObs span (default:
+   * the active one). On the span `llmobs.trace()` gives, inputs and outputs are typed by its kind.
+   * @example llmobs.annotate(span, { inputData: [{ role: 'user', content: 'Hi' }], outputData: 'Hello!' })
+   */
+  annotate<K extends SpanKind = SpanKind> (span: LlmobsSpan<K>, annotation: Annotation<K>): void
+  annotate (annotation: Annotation): void
   annotate (spanOrAnnotation?: Span | Annotation, maybe?: Annotation): void {
     try {
       let span: Span | undefined

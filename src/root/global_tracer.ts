@@ -4,7 +4,8 @@ import { log } from '../diag/logger.js'
 import type { UserProcessor } from '../pipeline/processor_chain.js'
 import type { Span } from '../trace/span.js'
 import type { SpanContext } from '../trace/span_context.js'
-import { Tracer, type SpanOptions } from './tracer.js'
+import type { PropagationStats } from '../trace/propagation/propagator.js'
+import { Tracer, type SpanOptions, type TracerStats } from './tracer.js'
 
 let core: Tracer | undefined
 
@@ -64,8 +65,15 @@ export class GlobalTracer {
     return this
   }
 
+  /**
+   * Runs `fn` inside a new active span, finished when `fn` returns, throws or its promise settles.
+   * @example await tracer.trace('db.query', { resource: 'SELECT 1' }, async (span) => db.query('SELECT 1'))
+   */
+  trace<T> (name: string, fn: (span: Span) => T): T
+  trace<T> (name: string, options: SpanOptions, fn: (span: Span) => T): T
   trace<T> (name: string, options: SpanOptions | ((span: Span) => T), fn?: (span: Span) => T): T {
-    return getTracer().trace(name, options, fn)
+    // The core sorts out the two call shapes (and warns when fn is missing) at runtime.
+    return getTracer().trace(name, options as SpanOptions, fn as (span: Span) => T)
   }
 
   startSpan (name: string, options?: SpanOptions): Span {
@@ -76,12 +84,27 @@ export class GlobalTracer {
     return core?.activeSpan()
   }
 
+  /** Runs `fn` with `span` active (or no span, for `undefined`). */
+  activate<T> (span: Span | undefined, fn: () => T): T {
+    return getTracer().activate(span, fn)
+  }
+
   inject (spanOrContext: Span | SpanContext | undefined, carrier: unknown): void {
     getTracer().inject(spanOrContext, carrier)
   }
 
   extract (carrier: unknown): SpanContext | null {
     return getTracer().extract(carrier)
+  }
+
+  /** What `extract()` saw so far: contexts used, and headers rejected as invalid. */
+  propagationStats (): PropagationStats {
+    return getTracer().propagationStats()
+  }
+
+  /** Pipeline counters (open traces, traces sent early as partial chunks). */
+  stats (): TracerStats {
+    return getTracer().stats()
   }
 
   addProcessor (fn: UserProcessor): void {

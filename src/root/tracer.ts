@@ -14,7 +14,7 @@ import { epochSecOf, monotonicFromEpochMs, monotonicNs } from '../model/clock.js
 import { activeSpanOf, defaultParentOf, spanStorage, storeWithSpan } from '../trace/context_storage.js'
 import { randomId64, traceIdHigh } from '../model/ids.js'
 import { extract as extractHeaders, inject as injectHeaders, newPropagationStats, type PropagationStats } from '../trace/propagation/propagator.js'
-import { readTags, Span, type SpanSink, type TagValue } from '../trace/span.js'
+import { readTags, Span, type TagValue } from '../trace/span.js'
 import { SpanContext } from '../trace/span_context.js'
 import { ZERO_ID, type SpanData } from '../model/span_data.js'
 import { newTraceState, type Chunk, type TraceState } from '../model/trace_state.js'
@@ -44,11 +44,15 @@ export type InjectHook = (target: Span | SpanContext, trace: TraceState) => Reco
  * traces through aggregation → processors → writer. One instance per configuration; the
  * package's `tracer` export is a lazily initialised singleton of it.
  */
-export class Tracer implements SpanSink {
+// Not `implements SpanSink`: onSpanFinish is internal, stripped from the published declarations.
+export class Tracer {
+  /** @internal */
   readonly config: TracerConfig
+  /** @internal */
   readonly sampler: PrioritySampler
+  /** @internal */
   readonly chain: ProcessorChain
-  /** Undefined when tracing export is disabled (`DD_TRACE_ENABLED=false`). */
+  /** @internal Undefined when tracing export is disabled (`DD_TRACE_ENABLED=false`). */
   readonly writer: TraceWriter | undefined
   private readonly aggregator: SpanAggregator
   private readonly transport: HttpTransport | undefined
@@ -105,6 +109,8 @@ export class Tracer implements SpanSink {
    *
    * @example tracer.trace('db.query', { resource: 'SELECT 1' }, async (span) => db.query('SELECT 1'))
    */
+  trace<T> (name: string, fn: (span: Span) => T): T
+  trace<T> (name: string, options: SpanOptions, fn: (span: Span) => T): T
   trace<T> (name: string, options: SpanOptions | ((span: Span) => T), fn?: (span: Span) => T): T {
     if (typeof options === 'function') { fn = options; options = {} }
     if (typeof fn !== 'function') {
@@ -241,7 +247,7 @@ export class Tracer implements SpanSink {
   }
 
   /**
-   * The trace's sampling priority, decided now if it was not yet: for callers that must expose
+   * @internal The trace's sampling priority, decided now if it was not yet: for callers that must expose
    * the final decision before the trace ends (the OTel bridge's `traceFlags`).
    */
   samplingPriorityOf (target: Span | SpanContext): number | undefined {
@@ -297,6 +303,7 @@ export class Tracer implements SpanSink {
   }
 
   /**
+   * @internal
    * Registers a stage downstream of the trace writer (LLM Observability's writers): flushes and
    * exits deliver traces first, whose payload fates may hand it events, then flush it.
    */
@@ -308,7 +315,7 @@ export class Tracer implements SpanSink {
     }
   }
 
-  /** Finished spans still held because their trace has open spans (see SpanAggregator). */
+  /** @internal Finished spans still held because their trace has open spans (see SpanAggregator). */
   waitingSpans (): IterableIterator<SpanData> {
     return this.aggregator.waitingSpans()
   }
@@ -318,12 +325,12 @@ export class Tracer implements SpanSink {
     return { openTraces: this.aggregator.waitingTraces, openTracesEvicted: this.aggregator.evicted }
   }
 
-  /** LLM Observability with `DD_APM_TRACING_ENABLED=false`: spans still exist, APM payloads do not. */
+  /** @internal LLM Observability with `DD_APM_TRACING_ENABLED=false`: spans still exist, APM payloads do not. */
   setApmExport (enabled: boolean): void {
     this.apmExport = enabled
   }
 
-  /** Internal hook for LLM Observability: runs at every span finish before aggregation. */
+  /** @internal Hook for LLM Observability: runs at every span finish before aggregation. */
   addFinishHook (hook: FinishHook): () => void {
     this.finishHooks.push(hook)
     return () => {
@@ -332,7 +339,7 @@ export class Tracer implements SpanSink {
     }
   }
 
-  /** Internal hook for LLM Observability: runs before every inject. */
+  /** @internal Hook for LLM Observability: runs before every inject. */
   addInjectHook (hook: InjectHook): () => void {
     this.injectHooks.push(hook)
     return () => {
@@ -341,6 +348,7 @@ export class Tracer implements SpanSink {
     }
   }
 
+  /** @internal The spans' sink (SpanSink). */
   onSpanFinish (span: Span): void {
     for (let i = 0; i < this.finishHooks.length; i++) {
       try { this.finishHooks[i](span) } catch (err) { log.internalError('finish hook', err) }

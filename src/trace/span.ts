@@ -31,16 +31,17 @@ export class Span implements SpanData {
   meta: Record<string, string> = {}
   metrics: Record<string, number> = {}
   metaStruct: Record<string, unknown> | undefined = undefined
-  /** LLM Observability's per-span state (owned by src/llmobs; undefined on other spans). */
+  /** @internal LLM Observability's per-span state (owned by src/llmobs; undefined on other spans). */
   llmobs: unknown = undefined
 
-  /** Shared per-trace state (ids, sampling, aggregation). */
+  /** @internal Shared per-trace state (ids, sampling, aggregation). */
   readonly trace: TraceState
   private readonly startMono: number
   private finished = false
   private readonly sink: SpanSink
   private ctx: SpanContext | undefined
 
+  /** @internal Spans come from `tracer.startSpan()` / `tracer.trace()`. */
   constructor (sink: SpanSink, trace: TraceState, spanId: string, parentId: string, name: string, service: string, resource: string, type: string, startMono: number | undefined) {
     this.sink = sink
     this.trace = trace
@@ -97,6 +98,7 @@ export class Span implements SpanData {
   }
 
   /**
+   * @internal
    * Pipeline-internal: the LLMObs rescue must tag and scrub a span that has already finished,
    * before it is encoded. Not for user code.
    */

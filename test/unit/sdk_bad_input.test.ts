@@ -46,7 +46,7 @@ const outputOf = (e: Wire): any => e.meta.output
 
 const CASES: Case[] = [
   // annotate() with wrong shapes
-  { name: 'annotate(undefined) in a span', warns: /annotation must be an object/, run: (o, _t, n) => task(o, n, () => o.annotate(undefined)) },
+  { name: 'annotate(undefined) in a span', warns: /annotation must be an object/, run: (o, _t, n) => task(o, n, () => o.annotate(undefined as never)) },
   { name: 'annotate(null) in a span', warns: /annotation must be an object/, run: (o, _t, n) => task(o, n, () => o.annotate(null as never)) },
   { name: 'annotate("text") in a span', warns: /annotation must be an object/, run: (o, _t, n) => task(o, n, () => o.annotate('text' as never)) },
   { name: 'annotate(span, 42)', warns: /annotation must be an object/, run: (o, _t, n) => task(o, n, (s) => o.annotate(s, 42 as never)) },
@@ -100,7 +100,7 @@ const CASES: Case[] = [
   {
     name: 'documents of wrong shapes (retrieval output)',
     warns: /document must be a string/,
-    run: (o, _t, n) => o.trace({ kind: 'retrieval', name: n }, (s) => o.annotate(s, { outputData: [{ text: 'doc', score: NaN, id: 5 }, 7, 'bare'] })),
+    run: (o, _t, n) => o.trace({ kind: 'retrieval', name: n }, (s) => o.annotate(s, { outputData: [{ text: 'doc', score: NaN, id: 5 }, 7 as never, 'bare'] })),
     check: (ev) => assert.deepEqual(outputOf(only(ev)).documents, [{ text: 'doc', id: '5' }, { text: '7' }, { text: 'bare' }]),
   },
   // values JSON cannot carry
@@ -301,7 +301,7 @@ const CASES: Case[] = [
   {
     name: 'annotate after finish: ignored, what was annotated before is sent',
     warns: /already finished/,
-    run: (o, _t, n) => { let kept: Span | undefined; task(o, n, (s) => { kept = s; o.annotate(s, { inputData: 'before' }) }); o.annotate(kept, { inputData: 'after' }) },
+    run: (o, _t, n) => { let kept: Span | undefined; task(o, n, (s) => { kept = s; o.annotate(s, { inputData: 'before' }) }); o.annotate(kept as Span, { inputData: 'after' }) },
     check: (ev) => assert.deepEqual(inputOf(only(ev)), { value: 'before' }),
   },
   {
@@ -331,7 +331,7 @@ const CASES: Case[] = [
     warns: /./,
     run: (o, _t, n) => {
       o.annotate(null as never, null as never)
-      o.annotate()
+      Reflect.apply(o.annotate, o, [])
       assert.equal(o.exportSpan(null as never), undefined)
       o.submitEvaluation(null as never, null as never)
       o.submitEvaluation(undefined, undefined as never)
