@@ -94,7 +94,7 @@ async function fault (body: Record<string, unknown>): Promise<void> {
   assert.equal(res.status, 200, res.body)
 }
 
-describe('request-scoped flush', { concurrency: false }, () => {
+describe('request-scoped flush', { concurrency: false, timeout: 60_000 }, () => {
   test('one trace\'s flush settles that trace only: sent now, not waiting for another trace\'s payload in flight, not touching an open trace', async () => {
     const r = await rig()
     // D: its payload is in flight (held at the proxy) when A flushes.
@@ -106,7 +106,8 @@ describe('request-scoped flush', { concurrency: false }, () => {
     const b = await openRequest(r, 'b.llm')
     const a = await request1(r, 'a.llm')
 
-    await r.llmobs.flush({ trace: a })
+    // A long timeout: had it waited for D's payload, it would not resolve while D is held.
+    await r.llmobs.flush({ trace: a, timeoutMs: 120_000 })
     const now = await stored(r.mlApp)
     assert.deepEqual(now.get('a.llm'), ['trace'], 'A\'s event rode its trace payload, sent by the flush')
     assert.equal(now.has('d.llm'), false, 'D is still held')
@@ -155,7 +156,7 @@ describe('request-scoped flush', { concurrency: false }, () => {
     const eFlush = settledFlag(r.llmobs.flushTrace(e))
     await hold.arrived
     const a = await request1(r, 'a.llm')
-    await r.llmobs.flushTrace(a)
+    await r.llmobs.flushTrace(a, { timeoutMs: 120_000 })
     const now = await stored(r.mlApp)
     assert.deepEqual(now.get('a.llm'), ['evp'])
     assert.equal(now.has('e.llm'), false)
@@ -178,6 +179,32 @@ describe('request-scoped flush', { concurrency: false }, () => {
     const s = r.llmobs.stats()
     assert.equal(s.rescuedPayloadFailed, 1)
     assert.equal(s.pending, 0)
+    assertLedger(r.llmobs)
+    await r.close()
+  })
+
+  test('past 4 trace payloads in flight, request-scoped flushes wait for a slot and leave together in one payload', { timeout: 60_000 }, async () => {
+    const r = await rig()
+    const holds = []
+    for (let i = 0; i < 4; i++) {
+      const d = await request1(r, `d${i}.llm`)
+      const hold = r.proxy.holdNext('/v0.4/traces')
+      holds.push({ hold, flush: settledFlag(r.llmobs.flushTrace(d, { timeoutMs: 120_000 })) })
+      await hold.arrived
+    }
+    const a = await request1(r, 'a.llm')
+    const aFlush = settledFlag(r.llmobs.flushTrace(a, { timeoutMs: 120_000 }))
+    const b = await request1(r, 'b.llm')
+    const bFlush = settledFlag(r.llmobs.flushTrace(b, { timeoutMs: 120_000 }))
+    assert.equal(r.proxy.received('/v0.4/traces'), 4, 'A and B wait for a free slot')
+    holds[0].hold.release()
+    await Promise.all([holds[0].flush.done, aFlush.done, bFlush.done])
+    assert.equal(r.proxy.received('/v0.4/traces'), 5, 'A and B left in one payload once a slot freed')
+    const now = await stored(r.mlApp)
+    assert.deepEqual([now.get('a.llm'), now.get('b.llm'), now.has('d1.llm')], [['trace'], ['trace'], false])
+    for (const h of holds) h.hold.release()
+    await Promise.all(holds.map((h) => h.flush.done))
+    assert.equal(r.llmobs.stats().pending, 0)
     assertLedger(r.llmobs)
     await r.close()
   })

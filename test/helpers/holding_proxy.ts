@@ -10,6 +10,8 @@ export interface HoldingProxy {
   url: string
   /** Holds the next request whose path starts with `prefix` (not passed on until released). */
   holdNext (prefix: string): Hold
+  /** Requests received so far whose path starts with `prefix`. */
+  received (prefix: string): number
   close (): Promise<void>
 }
 
@@ -31,7 +33,9 @@ function endToEnd (headers: http.IncomingHttpHeaders): http.OutgoingHttpHeaders 
 export async function startHoldingProxy (target: string): Promise<HoldingProxy> {
   const armed: Array<{ prefix: string, arrive: () => void, gate: Promise<void> }> = []
   const upstream = new http.Agent({ keepAlive: true })
+  const paths: string[] = []
   const server = http.createServer((req, res) => {
+    paths.push(req.url ?? '/')
     const parts: Buffer[] = []
     req.on('data', (c: Buffer) => parts.push(c))
     req.on('end', () => {
@@ -67,6 +71,7 @@ export async function startHoldingProxy (target: string): Promise<HoldingProxy> 
       armed.push({ prefix, arrive, gate })
       return { arrived, release }
     },
+    received: (prefix) => paths.filter((p) => p.startsWith(prefix)).length,
     close: () => new Promise<void>((resolve) => {
       armed.length = 0
       server.closeAllConnections()
