@@ -16,9 +16,11 @@ export type { UserProcessor } from './pipeline/processor_chain.js'
 export type { PayloadFate, TraceFailureReason } from './export/payload_fate.js'
 export { USER_REJECT, AUTO_REJECT, AUTO_KEEP, USER_KEEP } from './model/trace_state.js'
 export { llmobs, LLMObs } from './llmobs/sdk.js'
-export type { LlmobsTraceOptions, ExportedSpan, EvaluationOptions, AnnotationContext } from './llmobs/sdk.js'
+export type { LlmobsTraceOptions, ExportedSpan, EvaluationOptions, AnnotationContext, FlushOptions } from './llmobs/sdk.js'
 export type { EventProcessor } from './llmobs/llmobs_core.js'
 export type { ExportMode } from './llmobs/export_mode.js'
+export { withLambda, waitUntilFlush } from './llmobs/serverless.js'
+export type { ServerlessOptions, LambdaOptions } from './llmobs/serverless.js'
 export type { LlmobsOptions } from './config/llmobs_config.js'
 export type {
   Annotation, AnnotationInput, AnnotationOutput, LlmobsSpan,

@@ -29,6 +29,12 @@ export const DEFAULTS = {
   maxOpenTraceAgeMs: 120_000,
   /** `tracer.flush()` / `llmobs.flush()` without a timeout resolve within this (what is left stays pending, owned by the ledger). */
   flushTimeoutMs: 5000,
+  /**
+   * `llmobs.flushTrace()` / `flush({ trace })` and the serverless helpers: one trace's payloads
+   * take one round trip to a healthy agent; past this a request stops waiting (what is left stays
+   * pending, owned by the ledger) rather than spend its latency budget on a slow agent.
+   */
+  traceFlushTimeoutMs: 2000,
   /** Rule-based sampling decisions per second (keeps only; agent rates are not limited). */
   rateLimit: 100,
   /** `tracer.shutdown()` waits at most this long for the agent. */

@@ -50,6 +50,10 @@ export class BatchWriter<T> {
   private destination: BatchDestination | null | undefined
   /** In-flight posts with the lowest item sequence number each carries (flush waits by it). */
   private readonly inflight = new Map<Promise<void>, number>()
+  /** The items each in-flight post carries (request-scoped flushes wait for theirs only). */
+  private readonly carrying = new Map<Promise<void>, Array<Queued<T>>>()
+  /** A request-scoped flush found every slot taken: send the queue when a post settles. */
+  private sendWhenSlotFrees = false
   private timer: NodeJS.Timeout | undefined
   private waiters: Array<() => void> = []
   private closed = false
@@ -122,6 +126,57 @@ export class BatchWriter<T> {
     }
   }
 
+  /**
+   * Request-scoped flush: sends the queue now if it holds any of `items`, and resolves once each
+   * of them is delivered or given up on (one put back after a failed post is sent again, with
+   * flush()'s backoff), or after `timeoutMs`. Posts carrying none of them are not waited for.
+   */
+  async flushItems (items: ReadonlySet<T>, timeoutMs: number): Promise<void> {
+    if (items.size === 0) return
+    let expired = false
+    let hold: NodeJS.Timeout | undefined
+    // Ref'ed: the caller awaiting its flush wants the process held.
+    const deadline = new Promise<void>((resolve) => { hold = setTimeout(() => { expired = true; resolve() }, timeoutMs) })
+    const queued = (): boolean => this.queue.some((q) => items.has(q.item))
+    const posts = (): Array<Promise<void>> => {
+      const out: Array<Promise<void>> = []
+      for (const [p, batch] of this.carrying) if (batch.some((q) => items.has(q.item))) out.push(p)
+      return out
+    }
+    const work = (async () => {
+      if (this.destination === undefined && queued()) {
+        await Promise.race([new Promise<void>((resolve) => this.waiters.push(resolve)), deadline])
+      }
+      for (let round = 0; !expired; round++) {
+        if (queued() && this.destination !== undefined) {
+          if (this.inflight.size < FLUSH_CONCURRENCY) {
+            this.send()
+          } else {
+            // Every slot taken: this queue leaves with the next free one, together with the
+            // items of every request that flushes meanwhile.
+            this.sendWhenSlotFrees = true
+            await Promise.race([Promise.race([...this.inflight.keys()]), deadline])
+            continue
+          }
+        }
+        const mine = posts()
+        if (mine.length > 0) await Promise.race([Promise.all(mine), deadline])
+        if (!queued()) {
+          if (posts().length > 0) continue
+          break
+        }
+        if (this.closedHard) break
+        await Promise.race([sleep(Math.min(1000, 100 * 2 ** round)), deadline])
+      }
+    })()
+    try {
+      await Promise.race([work, deadline])
+    } finally {
+      expired = true
+      clearTimeout(hold)
+    }
+  }
+
   async shutdown (timeoutMs = Infinity): Promise<void> {
     if (this.timer !== undefined) clearTimeout(this.timer)
     this.timer = undefined
@@ -143,6 +198,7 @@ export class BatchWriter<T> {
 
   private send (): void {
     if (this.timer !== undefined) { clearTimeout(this.timer); this.timer = undefined }
+    this.sendWhenSlotFrees = false
     if (this.queue.length === 0 || this.destination === undefined) return
     const queue = this.queue
     this.queue = []
@@ -171,7 +227,12 @@ export class BatchWriter<T> {
     for (const q of batch) if (q.seq < minSeq) minSeq = q.seq
     const p = this.post(dest, batch)
     this.inflight.set(p, minSeq)
-    void p.finally(() => this.inflight.delete(p))
+    this.carrying.set(p, batch)
+    void p.finally(() => {
+      this.inflight.delete(p)
+      this.carrying.delete(p)
+      if (this.sendWhenSlotFrees) this.safe(() => this.send())
+    })
   }
 
   /**
@@ -248,6 +309,9 @@ export class BatchWriter<T> {
 }
 
 const CONTENT_SPLITS = 6
+
+/** Posts in flight past which request-scoped flushes coalesce (see TraceWriter's equivalent). */
+const FLUSH_CONCURRENCY = 4
 
 /** Network errors, 408, 429 and 5xx: the destination may come back. */
 function isTransient (status: number | undefined): boolean {

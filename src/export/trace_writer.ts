@@ -5,7 +5,7 @@ import { assemblePayloadJson, encodeChunkJson } from '../encode/agentless_json.j
 import { V05PayloadBuilder } from '../encode/v05.js'
 import { newEncodeStats, type EncodeStats } from '../encode/encode_stats.js'
 import type { Transport, TransportRequest, TransportResult } from '../transport/result.js'
-import type { Chunk } from '../model/trace_state.js'
+import type { Chunk, TraceState } from '../model/trace_state.js'
 import { TRACER_VERSION } from '../version.js'
 import type { FateListener, PayloadFate, TraceFailureReason } from './payload_fate.js'
 
@@ -34,6 +34,24 @@ export interface AgentlessTraceDestination {
   path: string
   headers: Record<string, string>
 }
+
+/**
+ * One payload, from its first buffered chunk to its fate: request-scoped flushes find the
+ * payload carrying a trace's chunks through it, and wait for that payload only.
+ */
+interface PayloadRef {
+  done: boolean
+  /** Created only when a request-scoped flush waits on it. */
+  settled: Promise<void> | undefined
+  resolve: (() => void) | undefined
+}
+
+/**
+ * Payloads started by request-scoped flushes while this many are in flight wait for a slot: the
+ * chunks of every request finishing meanwhile then leave together in the next one, instead of
+ * a request each queueing behind the transport's connection pool (8 sockets).
+ */
+const TRACE_FLUSH_CONCURRENCY = 4
 
 /** Room left in front of a v0.4 payload for its array header (at most 5 bytes: array32). */
 const HEADER_ROOM = 5
@@ -80,6 +98,12 @@ export class TraceWriter {
   private lastPayloadBytes = 0
   private timer: NodeJS.Timeout | undefined
   private closed = false
+  /** The payload being buffered. */
+  private current: PayloadRef = newRef()
+  /** Payloads (buffered or in flight) holding each trace's chunks; weak, so traces leave freely. */
+  private readonly payloadsOf = new WeakMap<TraceState, PayloadRef[]>()
+  /** A request-scoped flush found every slot taken: send the buffer when one frees. */
+  private sendWhenSlotFrees = false
 
   constructor (private readonly opts: TraceWriterOptions) {
     this.apiVersion = opts.apiVersion
@@ -196,6 +220,7 @@ export class TraceWriter {
     this.entries.push(entry)
     this.pendingBytes += size
     this.heldBytes += size
+    this.notePayload(chunk.trace)
     if (this.pendingBytes >= (this.opts.flushAtBytes ?? this.opts.payloadMaxBytes)) this.sendBuffered()
     else this.arm()
     return true
@@ -224,6 +249,35 @@ export class TraceWriter {
     }
   }
 
+  /**
+   * Request-scoped flush: sends the buffered payload now if it holds chunks of `trace`, and
+   * resolves when every payload carrying them has settled (its fate reported, so riders are
+   * delivered or handed to LLM Observability), or after `timeoutMs`. Other traces' payloads in
+   * flight are not waited for.
+   */
+  async flushTrace (trace: TraceState, timeoutMs: number): Promise<void> {
+    const refs = this.payloadsOf.get(trace)
+    if (refs === undefined) return
+    if (refs.includes(this.current)) {
+      if (this.inflight.size < TRACE_FLUSH_CONCURRENCY) this.sendBuffered()
+      else this.sendWhenSlotFrees = true
+    }
+    const waits: Array<Promise<void>> = []
+    for (const r of refs) {
+      if (r.done) continue
+      r.settled ??= new Promise<void>((resolve) => { r.resolve = resolve })
+      waits.push(r.settled)
+    }
+    if (waits.length === 0) return
+    let hold: NodeJS.Timeout | undefined
+    try {
+      // Ref'ed: the caller awaiting its flush wants the process held (unlike background sends).
+      await Promise.race([Promise.all(waits), new Promise<void>((resolve) => { hold = setTimeout(resolve, timeoutMs) })])
+    } finally {
+      clearTimeout(hold)
+    }
+  }
+
   /** Flushes, then refuses new chunks. Idempotent. */
   async shutdown (timeoutMs = Infinity): Promise<void> {
     if (this.timer !== undefined) clearTimeout(this.timer)
@@ -245,23 +299,46 @@ export class TraceWriter {
 
   private sendBuffered (): void {
     if (this.timer !== undefined) { clearTimeout(this.timer); this.timer = undefined }
+    this.sendWhenSlotFrees = false
     if (this.entries.length === 0) return
     const entries = this.entries
+    const ref = this.current
     this.entries = []
     this.pendingBytes = 0
+    this.current = newRef()
     if (entries[0].json !== undefined || this.apiVersion === 'v0.5') {
-      this.track(this.sendPayload(entries, undefined, undefined))
+      this.track(this.sendPayload(entries, undefined, undefined), ref)
       return
     }
     const body = this.body as MsgpackWriter
     this.lastPayloadBytes = body.length
     this.body = undefined
-    this.track(this.sendPayload(entries, withHeader(body, entries.length), body.view()))
+    this.track(this.sendPayload(entries, withHeader(body, entries.length), body.view()), ref)
   }
 
-  private track (p: Promise<void>): void {
+  private track (p: Promise<void>, ref: PayloadRef): void {
     this.inflight.add(p)
-    void p.finally(() => this.inflight.delete(p))
+    void p.finally(() => {
+      this.inflight.delete(p)
+      ref.done = true
+      ref.resolve?.()
+      try {
+        if (this.sendWhenSlotFrees) this.sendBuffered()
+      } catch (err) {
+        log.internalError('trace_writer.slot', err)
+      }
+    })
+  }
+
+  /** Remembers that the buffered payload holds a chunk of `trace` (most traces: one payload). */
+  private notePayload (trace: TraceState): void {
+    const refs = this.payloadsOf.get(trace)
+    if (refs === undefined) { this.payloadsOf.set(trace, [this.current]); return }
+    if (refs[refs.length - 1] === this.current) return
+    // A long trace leaves in many payloads: forget the settled ones.
+    const live = refs.filter((r) => !r.done)
+    live.push(this.current)
+    this.payloadsOf.set(trace, live)
   }
 
   /**
@@ -370,6 +447,10 @@ export class TraceWriter {
 }
 
 const NO_RIDERS: unknown[] = []
+
+function newRef (): PayloadRef {
+  return { done: false, settled: undefined, resolve: undefined }
+}
 
 function ridersOf (entries: Entry[]): unknown[] {
   let out: unknown[] | undefined

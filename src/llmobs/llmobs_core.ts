@@ -16,6 +16,7 @@ import { agentDestinations, agentlessDestinations, evalWriter, isAgentlessMode, 
 import { META_STRUCT_KEY, SUBMITTED_TAG, type LlmobsSpanState } from './span_state.js'
 import { stateMayExceed } from './size_gate.js'
 import { LlmobsHooks, type HookedCore } from './tracer_hooks.js'
+import { noteTraceRecord } from './trace_flush.js'
 import { truncateToFit } from './truncate.js'
 
 /** A user hook over finished events: return the (edited) event, or null to drop it. */
@@ -165,6 +166,7 @@ export class LlmobsCore implements EventOwner, HookedCore {
     }
     let tagsRendered = hasProcessors
     const record = st.record = this.created(event)
+    noteTraceRecord(span.trace, record)
     let mlApp = st.mlApp
     // The state bounds everything users supplied: an event known small skips the walk entirely.
     const limit = DEFAULTS.llmobs.eventSizeLimit

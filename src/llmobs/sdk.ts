@@ -17,6 +17,7 @@ import { chooseMode, isSafeIntakeUrl, type ExportMode } from './export_mode.js'
 import { isSpan, isThenable, nameOf, readAnnotation, readContextOptions, readTraceOptions } from './read_options.js'
 import { LlmobsCore, type EventProcessor, type Ledgers } from './llmobs_core.js'
 import { isModelKind, isSpanKind, type SpanKind } from './span_kinds.js'
+import { flushOneTrace, traceOf } from './trace_flush.js'
 import { getState, setState, type LlmobsSpanState } from './span_state.js'
 
 /** `K`: the kind, known to the type checker when given as a literal (it types `annotate()` on the span). */
@@ -33,6 +34,13 @@ export interface ExportedSpan { spanId: string, traceId: string }
 
 /** @internal Where an adopted span sits in its LLMObs trace (see `adoptSpan`). */
 export interface LlmobsLink { traceId: string, parentId: string, mlApp: string | undefined }
+
+/** `llmobs.flush({ trace })`: one trace only (see `flushTrace`). */
+export interface FlushOptions {
+  /** A span, a span context, or `span.trace`; the key present means "this trace only". */
+  trace?: Span | SpanContext | TraceState
+  timeoutMs?: number
+}
 
 /** An evaluation's value has the type its `metricType` names (the intake refuses any other). */
 export type EvaluationOptions = { label: string, tags?: Record<string, string>, mlApp?: string, timestampMs?: number } & (
@@ -371,7 +379,8 @@ export class LLMObs {
    * `timeoutMs` (default 5 s; discovery of the agent counts against it). What is left stays
    * pending, owned by the ledger.
    */
-  async flush (timeoutMs: number = DEFAULTS.flushTimeoutMs): Promise<void> {
+  async flush (timeoutMs: number | FlushOptions = DEFAULTS.flushTimeoutMs): Promise<void> {
+    if (typeof timeoutMs === 'object' && timeoutMs !== null) return this.flushScoped(timeoutMs)
     // Exporter sockets do not hold the process open (http_transport.ts); a caller awaiting the
     // flush does want it held while agent discovery finishes, so hold it here.
     const hold = setInterval(() => {}, 1 << 30)
@@ -420,6 +429,46 @@ export class LLMObs {
   }
 
   private readonly startListeners: Array<(span: Span, state: LlmobsSpanState) => void> = []
+
+  /**
+   * Request-scoped flush, for serverless: resolves when the events of one trace (default: the
+   * active span's) are delivered, or after `timeoutMs` (default 2 s). Its APM payload is sent
+   * now, and so are its events held by the LLMObs writer; other traces are not waited for. In a
+   * trace still open, finished LLM spans' events are taken out and sent (as `flush()` does);
+   * spans still running are not waited for. Never throws.
+   * @example await llmobs.flushTrace(span)
+   */
+  async flushTrace (target?: Span | SpanContext | TraceState, options?: { timeoutMs?: number }): Promise<void> {
+    try {
+      const tracer = this.tracerOf()
+      const trace = traceOf(target, () => tracer.activeSpan())
+      if (trace === undefined) return
+      if (this.core === undefined) log.warnOnce('llmobs.flushTrace.disabled', 'llmobs.flushTrace(): LLM Observability is not enabled; only the APM trace and events created before disable() are flushed')
+      const t = options?.timeoutMs
+      await flushOneTrace(tracer, trace, typeof t === 'number' && t >= 0 ? t : DEFAULTS.traceFlushTimeoutMs)
+    } catch (err) {
+      log.internalError('llmobs.flushTrace', err)
+    }
+  }
+
+  private flushScoped (options: FlushOptions): Promise<void> {
+    let trace: unknown, timeoutMs: unknown, scoped: boolean
+    try {
+      ({ trace, timeoutMs } = options)
+      scoped = 'trace' in options
+    } catch {
+      log.warnOnce('llmobs.flush.options', 'llmobs.flush(): its options could not be read; nothing flushed')
+      return Promise.resolve()
+    }
+    const t = typeof timeoutMs === 'number' ? timeoutMs : undefined
+    if (!scoped) return this.flush(t)
+    if (trace === undefined || trace === null) {
+      // A trace that was not found, not a request for the active one (nor for all of them).
+      log.warnOnce('llmobs.flushTrace.arg', 'llmobs.flush({ trace }): trace is undefined (no span was found?); nothing flushed')
+      return Promise.resolve()
+    }
+    return this.flushTrace(trace as Span, { timeoutMs: t })
+  }
 
   private autoEnable (): void {
     if (this.autoChecked) return
