@@ -275,14 +275,17 @@ export class LlmobsCore implements EventOwner, HookedCore {
   /**
    * The exit paths' flush (the tracer's downstream stage). With a spool holding everything
    * pending, it sends what is queued without waiting for an answer and resolves once the
-   * spool is written and fsynced; otherwise it waits for the writers as `llmobs.flush()` does.
+   * spool is written and fsynced; otherwise it waits for the writers as `llmobs.flush()` does
+   * (`timeoutMs` is the exit's deadline, not ours to extend).
    */
   flushWriters (timeoutMs: number): Promise<void> {
     const spool = this.ledgers.spool
     if (spool !== undefined) {
       spool.syncNow()
       if (this.heldOnDisk()) {
-        void this.deliverWriters(timeoutMs)
+        // Sent now, not waited for: a zero deadline starts the posts and holds no timer, so
+        // the exit is not held either. An answer that comes in time still settles the events.
+        void this.deliverWriters(0)
         return Promise.resolve()
       }
     }

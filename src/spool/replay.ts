@@ -36,6 +36,7 @@ export function claimDead (spoolDir: string, ownDir: string, counters: ReplayCou
   }
   const own = basename(ownDir)
   for (const name of names) {
+    if (name.startsWith('.' + OWNER_PREFIX)) { removeStaleTmp(join(spoolDir, name), name); continue }
     if (!name.startsWith(OWNER_PREFIX) || name === own) continue
     const from = join(spoolDir, name)
     if (!ownerIsDead(from)) continue
@@ -101,6 +102,21 @@ export function * readAdopted (tree: string, spoolDir: string, set: SegmentSet, 
     counters.adoptedSegments++
     const seg = set.adopt(file, decoded.goodBytes, decoded.unsettled.length, done)
     yield { events: decoded.unsettled.map((u) => ({ ...u, ref: { seg, seq: u.seq, bytes: u.json.length } })) }
+  }
+}
+
+/**
+ * An owner directory still under its dot-name: its process died between creating it and
+ * renaming it into place (it holds a lock at most, never a segment). The pid is in the name.
+ */
+function removeStaleTmp (path: string, name: string): void {
+  const pid = Number(name.slice(OWNER_PREFIX.length + 1).split('-')[0])
+  if (!Number.isInteger(pid) || pid <= 0) return
+  try {
+    process.kill(pid, 0)
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code !== 'ESRCH') return
+    try { rmSync(path, { recursive: true, force: true }) } catch { /* another process removed it */ }
   }
 }
 
