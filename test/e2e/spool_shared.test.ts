@@ -1,0 +1,107 @@
+import { test } from 'node:test'
+import assert from 'node:assert/strict'
+import { mkdtempSync, rmSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { setTimeout as sleep } from 'node:timers/promises'
+import { startAgent, type LocalAgent } from '../../src/agent/start_agent.js'
+import { deadPort, invariantHolds, recordedIds, setFault, spoolFiles, startChild, storedCounts, type ChildLine } from '../helpers/spool_child.js'
+
+function tempSpool (): { tmp: string, dir: string, side: string } {
+  const tmp = mkdtempSync(join(tmpdir(), 'spool-e2e-'))
+  return { tmp, dir: join(tmp, 'spool'), side: join(tmp, 'recorded.txt') }
+}
+
+function assertAllStoredOnce (agent: LocalAgent, side: string): void {
+  const recorded = recordedIds(side)
+  assert.ok(recorded.length > 0, 'spans were recorded')
+  const stored = storedCounts(agent)
+  const missing = recorded.filter((id) => !stored.has(id))
+  assert.equal(missing.length, 0, `${missing.length} of ${recorded.length} recorded spans never reached the agent`)
+  assert.equal([...stored.values()].filter((n) => n > 1).length, 0, 'stored twice')
+}
+
+function assertSettled (l: ChildLine): void {
+  const s = l.stats!
+  assert.ok(invariantHolds(s), JSON.stringify(s))
+  assert.ok(invariantHolds(s.evaluations), JSON.stringify(s.evaluations))
+  assert.equal(s.pending, 0)
+  assert.equal(s.evaluations.pending, 0)
+}
+
+test('two processes share a spool dir: the dead one\'s segments are adopted by exactly one newcomer, the live one\'s by no one until it dies', { timeout: 120_000 }, async () => {
+  const { tmp, dir, side } = tempSpool()
+  const agent = await startAgent({ port: 0, db: join(tmp, 'agent.db') })
+  // Down for the loaded pair: their events stay unsettled in the spool.
+  const down = `http://127.0.0.1:${await deadPort()}`
+  try {
+    const a = startChild('load', down, dir, side)
+    const b = startChild('load', down, dir, side)
+    await Promise.all([a.line('started'), b.line('started')])
+    await sleep(300)
+    a.proc.kill('SIGKILL')
+    await a.done
+    // Two newcomers at once race for the dead owner's directory.
+    const c = startChild('replay', agent.url, dir, side)
+    const d = startChild('replay', agent.url, dir, side)
+    const [cl, dl] = await Promise.all([c.line('done'), d.line('done')])
+    await Promise.all([c.done, d.done])
+    assert.equal(cl.stats!.spool!.adoptedOwners + dl.stats!.spool!.adoptedOwners, 1, 'A\'s directory adopted once')
+    assert.ok(cl.stats!.replayed + dl.stats!.replayed > 0, 'A\'s events replayed')
+    assertSettled(cl)
+    assertSettled(dl)
+    assert.ok(spoolFiles(dir).some((f) => f.startsWith(`owner-${b.proc.pid}-`)), 'the live owner keeps its directory')
+
+    b.proc.kill('SIGKILL')
+    await b.done
+    const e = startChild('replay', agent.url, dir, side)
+    const el = await e.line('done')
+    await e.done
+    assert.equal(el.stats!.spool!.adoptedOwners, 1, 'B\'s directory, once B died')
+    assertSettled(el)
+    assertAllStoredOnce(agent, side)
+    assert.deepEqual(spoolFiles(dir), [])
+  } finally {
+    await agent.close()
+    rmSync(tmp, { recursive: true, force: true })
+  }
+})
+
+/**
+ * Exit with the spool on (issue 15 item 4): the agent holds every LLMObs request for 60 s, so
+ * nothing can be delivered before the exit. shutdown() and SIGTERM end without reaching their
+ * deadline (no "deadline reached with data still pending" warning: what is pending is on disk),
+ * and the next process delivers all of it. LLMObs-only mode: no APM payload to wait for.
+ */
+for (const mode of ['shutdown', 'sigterm', 'natural'] as const) {
+  test(`exit with the spool on (${mode}): does not wait for a stalled destination, and loses nothing`, { timeout: 120_000 }, async () => {
+    const { tmp, dir, side } = tempSpool()
+    const agent = await startAgent({ port: 0, db: join(tmp, 'agent.db') })
+    try {
+      await setFault(agent, { path: '/evp_proxy/', delayMs: 60_000, count: 1000 })
+      const child = startChild(mode, agent.url, dir, side, ['20'], { SPOOL_TEST_APM: 'false' })
+      if (mode === 'sigterm') {
+        await child.line('ready')
+        child.proc.kill('SIGTERM')
+      }
+      const run = await child.done
+      assert.equal(run.code, mode === 'sigterm' ? 143 : 0, run.stderr)
+      assert.doesNotMatch(run.stderr, /deadline/, 'the exit did not run into its deadline')
+      const exit = run.lines.find((l) => l.event === 'exit')!
+      assert.ok(exit.stats!.pending > 0, 'the destination answered nothing before the exit')
+      assert.ok(exit.stats!.spool!.segments > 0, 'what was pending stayed on disk')
+
+      await setFault(agent, { clear: true })
+      const replay = startChild('replay', agent.url, dir, side)
+      const done = await replay.line('done')
+      await replay.done
+      assert.equal(done.stats!.replayed, exit.stats!.pending, 'every pending event replayed')
+      assertSettled(done)
+      assertAllStoredOnce(agent, side)
+      assert.deepEqual(spoolFiles(dir), [])
+    } finally {
+      await agent.close()
+      rmSync(tmp, { recursive: true, force: true })
+    }
+  })
+}
