@@ -1,10 +1,11 @@
 import { test } from 'node:test'
 import assert from 'node:assert/strict'
-import { mkdtempSync, rmSync } from 'node:fs'
+import { mkdtempSync, readdirSync, readFileSync, rmSync, truncateSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { setTimeout as sleep } from 'node:timers/promises'
 import { startAgent, type LocalAgent } from '../../src/agent/start_agent.js'
+import { decodeSegment } from '../../src/spool/record_codec.js'
 import { deadPort, invariantHolds, recordedIds, setFault, spoolFiles, startChild, storedCounts, type ChildLine } from '../helpers/spool_child.js'
 
 function tempSpool (): { tmp: string, dir: string, side: string } {
@@ -105,3 +106,47 @@ for (const mode of ['shutdown', 'sigterm', 'natural'] as const) {
     }
   })
 }
+
+test('a dead process\'s segment torn at its tail, or with a flipped byte: the replay cuts it at the last good record, counts it, and delivers the rest', { timeout: 120_000 }, async () => {
+  for (const damage of ['torn', 'flipped'] as const) {
+    const { tmp, dir, side } = tempSpool()
+    const agent = await startAgent({ port: 0, db: join(tmp, 'agent.db') })
+    const down = `http://127.0.0.1:${await deadPort()}`
+    try {
+      const a = startChild('load', down, dir, side)
+      await a.line('started')
+      await sleep(300)
+      a.proc.kill('SIGKILL')
+      await a.done
+      const owner = readdirSync(dir).find((n) => n.startsWith('owner-'))!
+      const segs = readdirSync(join(dir, owner)).filter((n) => n.endsWith('.log')).sort()
+      const file = join(dir, owner, segs[segs.length - 1])
+      const buf = readFileSync(file)
+      if (damage === 'torn') truncateSync(file, buf.length - 3)
+      else { buf[buf.length >> 1] ^= 0xff; writeFileSync(file, buf) }
+      const expected = decodeSegment(readFileSync(file))
+      assert.equal(expected.damage, damage === 'torn' ? 'torn' : 'corrupt')
+
+      const replay = startChild('replay', agent.url, dir, side)
+      const done = await replay.line('done')
+      const run = await replay.done
+      assert.equal(run.code, 0, run.stderr)
+      const s = done.stats!
+      assertSettled(done)
+      assert.equal(damage === 'torn' ? s.spool!.tornTails : s.spool!.corruptSegments, 1)
+      // Earlier segments (if any) are whole: the damaged one gives its good records.
+      assert.ok(s.replayed + s.spool!.evaluationsReplayed >= expected.unsettled.length)
+      const stored = storedCounts(agent)
+      for (const u of expected.unsettled.filter((x) => x.kind === 'span')) {
+        const e = JSON.parse(u.json) as { trace_id: string, span_id: string }
+        assert.equal(stored.get(`${e.trace_id}:${e.span_id}`), 1)
+      }
+      const left = spoolFiles(dir)
+      assert.deepEqual(left, damage === 'torn' ? [] : left.filter((f) => f.endsWith('.corrupt')), 'only the moved-aside copy stays')
+      if (damage === 'flipped') assert.equal(left.length, 1)
+    } finally {
+      await agent.close()
+      rmSync(tmp, { recursive: true, force: true })
+    }
+  }
+})
