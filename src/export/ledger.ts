@@ -65,6 +65,7 @@ export interface SpoolCounters {
   evaluationsSpooled: number
   full: number
   errors: number
+  bytesWritten: number
   bytes: number
   segments: number
   adoptedOwners: number

@@ -61,6 +61,8 @@ export class SegmentSet {
   private readonly flushBound = (): void => { this.scheduled = false; this.write() }
   broken = false
   spooled = 0
+  /** Bytes written to segment files (appends and releases), over the process's life. */
+  bytesWritten = 0
   full = 0
   writeErrors = 0
 
@@ -166,6 +168,7 @@ export class SegmentSet {
         }
         let off = 0
         while (off < buf.length) off += writeSync(seg.fd, buf, off, buf.length - off)
+        this.bytesWritten += buf.length
         seg.dirty = true
         wrote = true
       } catch (err) {

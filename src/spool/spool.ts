@@ -17,6 +17,8 @@ export interface SpoolStats {
   full: number
   /** fs errors caught (a failed write also turns the spool off for the process). */
   errors: number
+  /** Bytes written to segment files (appends and releases) since the spool opened. */
+  bytesWritten: number
   /** Bytes and segment files the spool holds now (its own and adopted). */
   bytes: number
   segments: number
@@ -153,6 +155,7 @@ export class Spool {
       evaluationsSpooled: this.evaluationsSpooled,
       full: this.set.full,
       errors: this.set.writeErrors + c.readErrors,
+      bytesWritten: this.set.bytesWritten,
       bytes: this.set.bytes,
       segments: this.set.segmentCount,
       adoptedOwners: c.adoptedOwners,
