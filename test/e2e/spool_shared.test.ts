@@ -36,8 +36,11 @@ test('two processes share a spool dir: the dead one\'s segments are adopted by e
   // Down for the loaded pair: their events stay unsettled in the spool.
   const down = `http://127.0.0.1:${await deadPort()}`
   try {
-    const a = startChild('load', down, dir, side)
-    const b = startChild('load', down, dir, side)
+    // B lives on with the agent down while the newcomers run: a low rate keeps it under the
+    // writer's buffer cap, past which events are dropped (a fate, so released from the spool).
+    const slow = { SPOOL_TEST_RATE: '1' }
+    const a = startChild('load', down, dir, side, [], slow)
+    const b = startChild('load', down, dir, side, [], slow)
     await Promise.all([a.line('started'), b.line('started')])
     await sleep(300)
     a.proc.kill('SIGKILL')
@@ -117,8 +120,10 @@ test('a dead process\'s segment torn at its tail, or with a flipped byte: the re
       await a.line('started')
       await sleep(300)
       a.proc.kill('SIGKILL')
-      await a.done
-      const owner = readdirSync(dir).find((n) => n.startsWith('owner-'))!
+      const killed = await a.done
+      assert.equal(killed.signal, 'SIGKILL', killed.stderr)
+      const owner = readdirSync(dir).find((n) => n.startsWith('owner-'))
+      assert.ok(owner !== undefined, `the killed child left its directory: ${JSON.stringify(spoolFiles(dir))}`)
       const segs = readdirSync(join(dir, owner)).filter((n) => n.endsWith('.log')).sort()
       const file = join(dir, owner, segs[segs.length - 1])
       const buf = readFileSync(file)
