@@ -63,6 +63,24 @@ export const DEFAULTS = {
     /** Annotation containers nested deeper are sent as their JSON string. */
     maxAnnotationDepth: 12,
   },
+  spool: {
+    /**
+     * Disk the spool may take (segments of this process and those it adopted). Past it new
+     * events travel in memory only (counted spool_full): the spool never fills a disk.
+     */
+    maxBytes: 256 * 1024 * 1024,
+    /** `interval` bounds what a power loss can take to this window; a crash of the process loses nothing. */
+    fsync: 'interval' as 'interval' | 'always' | 'never',
+    fsyncIntervalMs: 100,
+    /** A segment rolls over past this: a segment is deleted whole, so smaller ones free disk sooner. */
+    segmentMaxBytes: 8 * 1024 * 1024,
+    /**
+     * Replayed events handed to the LLMObs writer and not settled yet, at most: a large spool
+     * must not overflow the writer's buffer and be dropped as buffer_full.
+     */
+    replayMaxItems: 2000,
+    replayMaxBytes: 8 * 1024 * 1024,
+  },
   retry: {
     maxAttempts: 5,
     /** Full jitter: each wait is uniform in [0, min(max, base * 2^attempt)]. */

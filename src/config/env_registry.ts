@@ -29,6 +29,9 @@ export const ENV_VARS: readonly EnvVar[] = [
   { name: 'DD_LLMOBS_ML_APP', type: 'string', default: '`DD_SERVICE`, else `unnamed-ml-app`', option: 'mlApp', description: 'ml_app of LLM spans unless a parent or the span names one.' },
   { name: 'DD_LLMOBS_AGENTLESS_ENABLED', type: 'boolean', default: 'false', option: 'agentlessEnabled', description: 'Send LLM Observability straight to Datadog (needs DD_API_KEY).' },
   { name: 'DD_APM_TRACING_ENABLED', type: 'boolean', default: 'true', option: 'apmTracingEnabled', description: 'When false, LLM events ship directly and never ride APM traces.' },
+  { name: 'DD_LLMOBS_SPOOL_DIR', type: 'string', default: '(none: spool off)', option: 'spool.dir', description: 'Directory of the durable spool: events survive a crash or kill and are replayed by the next process.' },
+  { name: 'DD_LLMOBS_SPOOL_MAX_BYTES', type: 'integer', default: '268435456', option: 'spool.maxBytes', description: 'Disk the spool may use; past it events travel in memory only (counted spool_full).' },
+  { name: 'DD_LLMOBS_SPOOL_FSYNC', type: 'enum', default: 'interval', option: 'spool.fsync', description: '`interval` (every 100 ms), `always` (every write batch) or `never` (the OS decides).' },
   { name: 'DD_API_KEY', type: 'string', default: '(none)', option: 'apiKey', description: 'Agentless only; sent as DD-API-KEY over HTTPS, never logged.' },
   { name: 'DD_SITE', type: 'string', default: 'datadoghq.com', option: 'site', description: 'Datadog site for agentless intake URLs.' },
 ]

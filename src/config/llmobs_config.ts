@@ -1,5 +1,5 @@
 import { DEFAULTS } from './defaults.js'
-import { parseBool, parseString } from './parse.js'
+import { invalid, parseBool, parseEnum, parseNumber, parseString } from './parse.js'
 
 /** Options accepted by `llmobs.enable()`. Each overrides its environment variable. */
 export interface LlmobsOptions {
@@ -18,6 +18,22 @@ export interface LlmobsOptions {
   evalIntakeUrl?: string
   traceIntakeUrl?: string
   flushIntervalMs?: number
+  /** The durable spool (off unless a directory is given here or in DD_LLMOBS_SPOOL_DIR). */
+  spool?: SpoolOptions
+}
+
+export type FsyncPolicy = 'interval' | 'always' | 'never'
+
+export interface SpoolOptions {
+  dir?: string
+  maxBytes?: number
+  fsync?: FsyncPolicy
+}
+
+export interface SpoolConfig {
+  dir: string
+  maxBytes: number
+  fsync: FsyncPolicy
 }
 
 export interface LlmobsConfig {
@@ -32,6 +48,8 @@ export interface LlmobsConfig {
   evalIntakeUrl: string
   traceIntakeUrl: string
   flushIntervalMs: number
+  /** Undefined: no spool. */
+  spool: SpoolConfig | undefined
 }
 
 type Env = Record<string, string | undefined>
@@ -49,6 +67,28 @@ export function resolveLlmobsConfig (opts: LlmobsOptions = {}, env: Env = proces
     evalIntakeUrl: parseString(opts.evalIntakeUrl) ?? `https://api.${site}`,
     traceIntakeUrl: parseString(opts.traceIntakeUrl) ?? `https://public-trace-http-intake.logs.${site}`,
     flushIntervalMs: typeof opts.flushIntervalMs === 'number' && opts.flushIntervalMs > 0 ? opts.flushIntervalMs : DEFAULTS.llmobs.flushIntervalMs,
+    spool: resolveSpool(opts.spool, env),
+  }
+}
+
+const FSYNC: readonly FsyncPolicy[] = ['interval', 'always', 'never']
+
+function resolveSpool (raw: SpoolOptions | undefined, env: Env): SpoolConfig | undefined {
+  let o: SpoolOptions = {}
+  if (raw !== undefined && raw !== null) {
+    if (typeof raw === 'object') o = { dir: raw.dir, maxBytes: raw.maxBytes, fsync: raw.fsync }
+    else invalid('spool', raw, 'expected an object { dir, maxBytes, fsync }', 'DD_LLMOBS_SPOOL_DIR')
+  }
+  const dir = (typeof o.dir === 'string' ? parseString(o.dir) : undefined) ?? parseString(env.DD_LLMOBS_SPOOL_DIR)
+  if (dir === undefined) return undefined
+  return {
+    dir,
+    maxBytes: o.maxBytes !== undefined
+      ? parseNumber('spool.maxBytes', o.maxBytes, DEFAULTS.spool.maxBytes, { min: 1, integer: true })
+      : parseNumber('DD_LLMOBS_SPOOL_MAX_BYTES', env.DD_LLMOBS_SPOOL_MAX_BYTES, DEFAULTS.spool.maxBytes, { min: 1, integer: true }),
+    fsync: o.fsync !== undefined
+      ? parseEnum('spool.fsync', o.fsync, FSYNC, DEFAULTS.spool.fsync)
+      : parseEnum('DD_LLMOBS_SPOOL_FSYNC', env.DD_LLMOBS_SPOOL_FSYNC, FSYNC, DEFAULTS.spool.fsync),
   }
 }
 

@@ -11,8 +11,9 @@ export type DropReason = 'buffer_full' | 'retries_exhausted' | 'no_evp_proxy' | 
  * The route an event was handed to; an event may take two (rode a failed payload, then rescued).
  * `rescuedOpenTrace`: `llmobs.flush()` found its span finished in a trace that is still open,
  * and sent the event through the LLMObs writer rather than wait for the trace.
+ * `replayed`: found unsettled in the spool of a process that died, sent through the LLMObs writer.
  */
-export type Route = 'rodeTrace' | 'rescuedPredictedDrop' | 'rescuedPayloadFailed' | 'rescuedOpenTrace' | 'direct'
+export type Route = 'rodeTrace' | 'rescuedPredictedDrop' | 'rescuedPayloadFailed' | 'rescuedOpenTrace' | 'direct' | 'replayed'
 
 /**
  * One LLMObs event under the ledger's ownership, from creation until its fate is settled.
@@ -32,6 +33,8 @@ export interface EventRecord {
   tagMap: Record<string, string> | undefined
   /** Who follows this record to its fate (the LLMObs core that created it). */
   readonly owner: unknown
+  /** Its place in the durable spool, released when its fate is settled; undefined when not spooled. */
+  spool: object | undefined
 }
 
 export interface LlmobsStats {
@@ -41,13 +44,36 @@ export interface LlmobsStats {
   rescuedPayloadFailed: number
   rescuedOpenTrace: number
   direct: number
+  /** Unsettled events adopted from a dead process's spool and sent again. */
+  replayed: number
   delivered: number
   pending: number
   retried: number
   truncated: number
   dropped: Partial<Record<DropReason, number>>
+  /** Span events appended to the durable spool (0 without one). */
+  spooled: number
   /** Evaluations, accounted separately with the same invariant. */
   evaluations: DeliveryTotals
+  /** The durable spool's own counters; undefined when it is off. */
+  spool?: SpoolCounters
+}
+
+/** See src/spool/spool.ts SpoolStats. */
+export interface SpoolCounters {
+  spooled: number
+  evaluationsSpooled: number
+  full: number
+  errors: number
+  bytesWritten: number
+  bytes: number
+  segments: number
+  adoptedOwners: number
+  adoptedSegments: number
+  tornTails: number
+  corruptSegments: number
+  evaluationsReplayed: number
+  broken: boolean
 }
 
 /** `created = delivered + pending + Σ dropped`, at every moment. */
@@ -69,7 +95,9 @@ export class DeliveryLedger {
   private created = 0
   private delivered = 0
   private truncated = 0
-  private readonly routes: Record<Route, number> = { rodeTrace: 0, rescuedPredictedDrop: 0, rescuedPayloadFailed: 0, rescuedOpenTrace: 0, direct: 0 }
+  private readonly routes: Record<Route, number> = { rodeTrace: 0, rescuedPredictedDrop: 0, rescuedPayloadFailed: 0, rescuedOpenTrace: 0, direct: 0, replayed: 0 }
+  /** Set when a spool is on: a settled record's place in it is released, whatever the fate. */
+  onRelease: ((spoolRef: object) => void) | undefined
   private readonly dropped: Partial<Record<DropReason, number>> = {}
   private droppedTotal = 0
 
@@ -78,7 +106,7 @@ export class DeliveryLedger {
 
   create (event: object | undefined, owner: unknown, json?: string): EventRecord {
     this.created++
-    return { event, json, settled: false, claim: 'free', tagMap: undefined, owner }
+    return { event, json, settled: false, claim: 'free', tagMap: undefined, owner, spool: undefined }
   }
 
   noteTruncated (): void { this.truncated++ }
@@ -116,6 +144,11 @@ export class DeliveryLedger {
       return false
     }
     record.settled = true
+    if (record.spool !== undefined) {
+      const ref = record.spool
+      record.spool = undefined
+      this.onRelease?.(ref)
+    }
     record.event = undefined
     record.json = undefined
     record.tagMap = undefined

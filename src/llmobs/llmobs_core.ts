@@ -18,12 +18,17 @@ import { stateMayExceed } from './size_gate.js'
 import { LlmobsHooks, type HookedCore } from './tracer_hooks.js'
 import { noteTraceRecord } from './trace_flush.js'
 import { truncateToFit } from './truncate.js'
+import type { Spool, SpoolRef } from '../spool/spool.js'
+import type { EventKind } from '../spool/record_codec.js'
 
 /** A user hook over finished events: return the (edited) event, or null to drop it. */
 export type EventProcessor = (event: LlmobsSpanEvent) => LlmobsSpanEvent | null | undefined
 
-/** The ledgers an SDK keeps across enable/disable cycles: one truthful account, whichever core did the work. */
-export interface Ledgers { spans: DeliveryLedger, evals: DeliveryLedger }
+/**
+ * The ledgers an SDK keeps across enable/disable cycles: one truthful account, whichever core
+ * did the work; and the durable spool behind them, when one is on.
+ */
+export interface Ledgers { spans: DeliveryLedger, evals: DeliveryLedger, spool?: Spool }
 
 const DROP_REASON: Record<BatchFailure, DropReason> = {
   buffer_full: 'buffer_full',
@@ -185,9 +190,19 @@ export class LlmobsCore implements EventOwner, HookedCore {
     // A processor may have put values JSON cannot carry (BigInt, cycles): find out now, while
     // the event is one, rather than in a batch.
     if (hasProcessors) record.json = serializeEvent(event)
+    const spool = this.ledgers.spool
+    if (spool !== undefined) {
+      // Spooled now, whatever its route: in the JSON the LLMObs writer would send, which is
+      // what a replay sends.
+      if (!tagsRendered) { event.tags = tagList(tagMap); tagsRendered = true }
+      record.json ??= serializeEvent(event)
+      record.spool = spool.append('span', record.json)
+    }
     if (!tagsRendered) record.tagMap = tagMap
     if (ridesTraces(this.mode) && this.tracer.writer !== undefined) {
       span.writeMetaStruct(META_STRUCT_KEY, toMetaStruct(event, mlApp, tagMap))
+      // Serialised already: a riding record needs its JSON only (if it is rescued).
+      if (record.json !== undefined) record.event = undefined
     } else {
       span.meta[SUBMITTED_TAG] = '1'
       this.ship(record, 'direct')
@@ -227,12 +242,66 @@ export class LlmobsCore implements EventOwner, HookedCore {
   submitEvaluationJson (json: string): void {
     this.owned++
     const record = this.ledgers.evals.create(undefined, this, json)
+    const spool = this.ledgers.spool
+    if (spool !== undefined) record.spool = spool.append('eval', json)
     this.evals.enqueue(record, json)
   }
 
-  hasPending (): boolean { return this.owned > 0 }
+  /**
+   * An unsettled event from a dead process's spool: it joins this process's ledger (so the
+   * invariant holds here too) and goes through the LLMObs writer whatever route it had, since
+   * whether its trace payload got through is unknown; intake de-duplication keeps it once.
+   * False once this core is no longer enabled: the rest stays on disk for a successor.
+   */
+  replayEvent (kind: EventKind, json: string, ref: SpoolRef): boolean {
+    if (this.phase !== 'enabled') return false
+    this.owned++
+    if (kind === 'eval') {
+      const record = this.ledgers.evals.create(undefined, this, json)
+      record.spool = ref
+      this.evals.enqueue(record, json)
+      return true
+    }
+    const record = this.ledgers.spans.create(undefined, this, json)
+    record.spool = ref
+    record.claim = 'shipped'
+    this.ledgers.spans.route('replayed')
+    this.spans.enqueue(record, json)
+    return true
+  }
 
+  /**
+   * For the exit paths: with the spool on, what is safe on disk is not pending for the exit
+   * (the next process replays it), so exits do not wait for the destination.
+   */
+  hasPending (): boolean { return this.owned > 0 && !this.heldOnDisk() }
+
+  /**
+   * The exit paths' flush (the tracer's downstream stage). With a spool holding everything
+   * pending, it sends what is queued without waiting for an answer and resolves once the
+   * spool is written and fsynced; otherwise it waits for the writers as `llmobs.flush()` does
+   * (`timeoutMs` is the exit's deadline, not ours to extend).
+   */
   flushWriters (timeoutMs: number): Promise<void> {
+    const spool = this.ledgers.spool
+    if (spool !== undefined) {
+      spool.syncNow()
+      if (this.heldOnDisk()) {
+        // Sent now, not waited for: a zero deadline starts the posts and holds no timer, so
+        // the exit is not held either. An answer that comes in time still settles the events.
+        void this.deliverWriters(0)
+        return Promise.resolve()
+      }
+    }
+    return this.deliverWriters(timeoutMs)
+  }
+
+  private heldOnDisk (): boolean {
+    const spool = this.ledgers.spool
+    return spool !== undefined && spool.holdsAll(this.ledgers.spans.pending + this.ledgers.evals.pending)
+  }
+
+  private deliverWriters (timeoutMs: number): Promise<void> {
     return Promise.all([this.spans.flush(timeoutMs), this.evals.flush(timeoutMs)]).then(() => {})
   }
 
@@ -248,7 +317,7 @@ export class LlmobsCore implements EventOwner, HookedCore {
     clearTimeout(timer)
     this.hooks.takeOutOpenTraces()
     await this.tracer.flush(left())
-    await this.flushWriters(left())
+    await this.deliverWriters(left())
   }
 
   /** `disable()`: no new spans; what this core started or holds is still delivered, then it retires. */

@@ -1,7 +1,7 @@
 import { AsyncLocalStorage } from 'node:async_hooks'
 import { inspect } from 'node:util'
 import { DEFAULTS } from '../config/defaults.js'
-import { defaultMlApp, resolveLlmobsConfig, type LlmobsOptions } from '../config/llmobs_config.js'
+import { defaultMlApp, resolveLlmobsConfig, type LlmobsOptions, type SpoolConfig } from '../config/llmobs_config.js'
 import { describeError, describeValue, log } from '../diag/logger.js'
 import { DeliveryLedger, type LlmobsStats } from '../export/ledger.js'
 import { getTracer } from '../root/global_tracer.js'
@@ -19,6 +19,7 @@ import { LlmobsCore, type EventProcessor, type Ledgers } from './llmobs_core.js'
 import { isModelKind, isSpanKind, type SpanKind } from './span_kinds.js'
 import { flushOneTrace, traceOf } from './trace_flush.js'
 import { getState, setState, type LlmobsSpanState } from './span_state.js'
+import { Spool, type SpoolRef } from '../spool/spool.js'
 
 /** `K`: the kind, known to the type checker when given as a literal (it types `annotate()` on the span). */
 export interface LlmobsTraceOptions<K extends SpanKind = SpanKind> {
@@ -71,6 +72,7 @@ export class LLMObs {
   /** One account across enable/disable cycles (DESIGN §4's invariant holds over all of them). */
   private readonly ledgers: Ledgers = { spans: new DeliveryLedger(), evals: new DeliveryLedger('LLM Observability evaluation') }
   private retiredRetries = { spans: 0, evals: 0 }
+  private spoolDir: string | undefined
   private readonly active = new AsyncLocalStorage<Span>()
   private readonly annotations = new AsyncLocalStorage<AnnotationContext>()
   private readonly processors: EventProcessor[] = []
@@ -107,9 +109,11 @@ export class LLMObs {
           return false
         }
       }
+      this.openSpool(config.spool)
       const core = new LlmobsCore(tracer, config, mode, this.ledgers, this.processors, (c) => this.onRetired(c))
       this.core = core
       this.cores.add(core)
+      this.replaySpool(core)
       this.autoChecked = true
       this.removeInjectHook = tracer.addInjectHook((target, trace) => this.onInject(target, trace))
       return true
@@ -137,6 +141,31 @@ export class LLMObs {
     } catch (err) {
       log.internalError('llmobs.disable', err)
     }
+  }
+
+  /**
+   * The spool is opened at the first enable that asks for one and kept, like the ledgers: its
+   * records are theirs. A later enable naming another directory keeps the first (warned).
+   */
+  private openSpool (config: SpoolConfig | undefined): void {
+    if (config === undefined) return
+    if (this.spoolDir !== undefined) {
+      if (this.spoolDir !== config.dir) log.warnOnce('llmobs.spool.dir', `llmobs.enable(): the spool stays in ${this.spoolDir}; a process keeps one spool`)
+      return
+    }
+    this.spoolDir = config.dir
+    const spool = Spool.open(config)
+    if (spool === undefined) return
+    this.ledgers.spool = spool
+    this.ledgers.spans.onRelease = this.ledgers.evals.onRelease = (ref) => spool.release(ref as SpoolRef)
+  }
+
+  /** Replays what dead processes left, once per enable, through the core enabled now. */
+  private replaySpool (core: LlmobsCore): void {
+    const spool = this.ledgers.spool
+    if (spool === undefined) return
+    spool.replay((kind, json, ref) => core.replayEvent(kind, json, ref))
+      .catch((err: unknown) => log.internalError('llmobs.spool.replay', err))
   }
 
   private onRetired (core: LlmobsCore): void {
@@ -369,7 +398,9 @@ export class LLMObs {
       retried: spans.retried,
       truncated: this.ledgers.spans.truncatedCount,
       dropped: spans.dropped,
+      spooled: this.ledgers.spool?.stats().spooled ?? 0,
       evaluations: this.ledgers.evals.totals(evalRetries),
+      ...(this.ledgers.spool !== undefined ? { spool: this.ledgers.spool.stats() } : {}),
     }
   }
 

@@ -1,4 +1,7 @@
+import { mkdtempSync, rmSync } from 'node:fs'
 import net from 'node:net'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
 import { startAgent, type Counters, type LocalAgent } from '../../agent/start_agent.js'
 import { LLMObs } from '../../llmobs/sdk.js'
 import { Tracer } from '../../root/tracer.js'
@@ -40,8 +43,12 @@ export async function runDemo (args: string[]): Promise<number> {
   out.write(`local agent + intake + UI on ${agent.url} (store: ${agent.db})\n`)
   const provider = await startFakeProvider(o.seed)
   const rules = [{ sample_rate: o.sampleRate }]
-  const front: Service = service(agent, 'chat-front', rules)
-  const back: Service = service(agent, 'knowledge-base', rules)
+  // Durable delivery on, in a directory of this run's own: a fresh one adopts nothing, so the
+  // ledger below stays this run's alone.
+  const spoolDir = mkdtempSync(join(tmpdir(), 'llmobs-demo-spool-'))
+  out.write(`spool (durable delivery): ${spoolDir}\n`)
+  const front: Service = service(agent, 'chat-front', rules, spoolDir)
+  const back: Service = service(agent, 'knowledge-base', rules, spoolDir)
   const kb = await startKnowledgeService(back, provider.url)
   const chat = await startChatService(front, provider.url, kb.url)
   out.write(`running ${o.requests} requests (APM sample rate ${o.sampleRate}, ${o.concurrency} at a time)\n`)
@@ -73,8 +80,10 @@ export async function runDemo (args: string[]): Promise<number> {
   out.write(`\nUI: ${agent.url}/  (traces, spans, delivery counters)\n`)
 
   await Promise.all([chat.close(), kb.close(), provider.close()])
-  await Promise.all([front.tracer.shutdown(), back.tracer.shutdown(), front.llmobs.disable(), back.llmobs.disable()])
   const healthy = ledger.lost === 0 && ledger.duplicateArrivals === 0
+  await Promise.all([front.tracer.shutdown(), back.tracer.shutdown(), front.llmobs.disable(), back.llmobs.disable()])
+  // Everything settled (the ledger says so when healthy): what is left are the owners' locks.
+  if (healthy) rmSync(spoolDir, { recursive: true, force: true })
   if (o.once) {
     await agent.close()
     return healthy ? 0 : 1
@@ -97,10 +106,10 @@ const QUESTIONS = [
   'My order arrived damaged <img src=x onerror=alert(1)>, what now?',
 ]
 
-function service (agent: LocalAgent, name: string, rules: unknown[]): Service {
+function service (agent: LocalAgent, name: string, rules: unknown[], spoolDir: string): Service {
   const tracer = new Tracer({ url: agent.url, service: name, env: 'demo', version: '1.0.0', samplingRules: rules })
   const llmobs = new LLMObs(() => tracer)
-  llmobs.enable({ mlApp: 'support-bot' })
+  llmobs.enable({ mlApp: 'support-bot', spool: { dir: spoolDir } })
   return { tracer, llmobs }
 }
 
