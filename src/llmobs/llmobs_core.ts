@@ -7,7 +7,7 @@ import type { DeliveryLedger, DropReason, EventRecord, Route } from '../export/l
 import type { Span } from '../trace/span.js'
 import type { Tracer } from '../trace/tracer.js'
 import { serializeEvent, toMetaStruct, type LlmobsSpanEvent } from './event.js'
-import { buildEvent, eventTags, tagList, type EventContext } from './event_builder.js'
+import { buildEvent, eventTags, tagList, tagUnits, type EventContext } from './event_builder.js'
 import { eventProblem } from './event_check.js'
 import type { EventOwner } from './event_owner.js'
 import { discoverEvpProxy, ridesTraces, type ExportMode } from './export_mode.js'
@@ -65,7 +65,8 @@ export class LlmobsCore implements EventOwner, HookedCore {
     readonly processors: EventProcessor[],
     private readonly onRetired: (core: LlmobsCore) => void,
   ) {
-    this.ctx = { service: tracer.config.service, env: tracer.config.env, version: tracer.config.version }
+    const globalTags = tracer.config.tags
+    this.ctx = { service: tracer.config.service, env: tracer.config.env, version: tracer.config.version, globalTags, globalTagsUnits: tagUnits(globalTags) }
     this.rescues = mode === 'apm_agent'
     this.spans = spanWriter<EventRecord>({
       onDelivered: (records) => { for (const r of records) this.settle(this.ledgers.spans.deliver(r)) },

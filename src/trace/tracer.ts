@@ -175,6 +175,9 @@ export class Tracer implements SpanSink {
         trace.localRoot = span
         if (trace.rootMeta !== undefined) Object.assign(span.meta, trace.rootMeta)
       }
+      // DD_TAGS first, so env/version and the span's own tags win; `service` is the span's field.
+      const globalTags = this.config.tags
+      for (const k in globalTags) if (k !== 'service') span.meta[k] = globalTags[k]
       if (this.config.env !== undefined) span.meta.env = this.config.env
       if (this.config.version !== undefined) span.meta.version = this.config.version
       if (tags !== undefined) for (const [k, v] of tags) span.setTag(k, v)
