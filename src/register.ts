@@ -5,6 +5,17 @@
  * loads afterwards. Tracing and LLM Observability are configured from the environment
  * (`DD_LLMOBS_ENABLED`, `DD_LLMOBS_ML_APP`, `DD_TRACE_AGENT_URL`, ...).
  */
-import { installAutoInstrumentation } from './integrations/auto.js'
+import { resolveLlmobsConfig } from './config/llmobs_config.js'
+import { log } from './diag/logger.js'
+import { noteAutoInstrumentation } from './diag/startup.js'
+import { installAutoInstrumentation, INSTRUMENTED_MODULES } from './integrations/auto.js'
 
 installAutoInstrumentation()
+noteAutoInstrumentation(INSTRUMENTED_MODULES)
+
+// The usual surprise after adding the preload: LLM calls show up as APM spans and nothing in LLM
+// Observability. Said once, and not when DD_LLMOBS_ENABLED says off on purpose.
+if (!resolveLlmobsConfig().enabledSet) {
+  log.warnOnce('register.llmobs_off', 'llmobs-ts/register: LLM Observability is off (DD_LLMOBS_ENABLED is not set), so LLM calls are traced as APM spans only. ' +
+    'To turn it on, set DD_LLMOBS_ENABLED=true (and DD_LLMOBS_ML_APP=<your app>) or call llmobs.enable() in your code.')
+}

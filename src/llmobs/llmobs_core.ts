@@ -281,13 +281,14 @@ export class LlmobsCore implements EventOwner, HookedCore {
     const dest = this.destinations
     if (!isAgentlessMode(this.mode)) {
       const found = await discoverEvpProxy(dest.spans.transport, 2000).catch(() => 'unreachable' as const)
+      log.debug(() => `LLM Observability enabled: export mode ${this.mode}${this.rescues ? ' (events ride APM traces; those of dropped traces are sent directly)' : ''}; agent EVP proxy: ${String(found)}`)
       if (found === 'missing') {
         log.warnOnce('llmobs.no_evp', 'the agent has no EVP proxy (/evp_proxy/v2/): LLM Observability events that cannot ride a trace will be dropped (counted as no_evp_proxy). Upgrade the Datadog Agent.')
         this.spans.setDestination(null)
         this.evals.setDestination(null)
         return
       }
-    }
+    } else log.debug(() => `LLM Observability enabled: export mode ${this.mode} (straight to the intake at ${this.config.intakeUrl})`)
     this.spans.setDestination(dest.spans)
     this.evals.setDestination(dest.evals)
   }

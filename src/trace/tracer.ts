@@ -2,6 +2,7 @@ import { DEFAULTS } from '../config/defaults.js'
 import { resolveTracerConfig, type TracerConfig, type TracerOptions } from '../config/tracer_config.js'
 import { describeError, describeValue, log } from '../diag/logger.js'
 import { registerExitFlush, registerSigtermFlush } from '../diag/exit_flush.js'
+import { startupBlock } from '../diag/startup.js'
 import { TraceWriter } from '../export/trace_writer.js'
 import { SpanAggregator } from '../pipeline/aggregator.js'
 import { ProcessorChain, type UserProcessor } from '../pipeline/processor_chain.js'
@@ -63,6 +64,7 @@ export class Tracer implements SpanSink {
   constructor (options: TracerOptions = {}) {
     this.config = resolveTracerConfig(options)
     if (this.config.debug) log.configure({ debug: true })
+    log.debug(() => startupBlock(this.config))
     this.sampler = new PrioritySampler({ rules: this.config.samplingRules, rateLimit: this.config.rateLimit })
     if (this.config.enabled) {
       this.transport = new HttpTransport(this.config.agent)
