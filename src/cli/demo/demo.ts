@@ -101,12 +101,14 @@ export async function runDemo (args: string[]): Promise<number> {
     await agent.close()
     return healthy ? 0 : 1
   }
-  out.write('serving the UI; press Ctrl-C to stop\n')
-  const signal = await new Promise<NodeJS.Signals>((resolve) => {
+  // Listening before saying so: a Ctrl-C right after the line must reach the handler.
+  const stopped = new Promise<NodeJS.Signals>((resolve) => {
     const stop = (s: NodeJS.Signals): void => { process.off('SIGINT', stop); process.off('SIGTERM', stop); resolve(s) }
     process.on('SIGINT', stop)
     process.on('SIGTERM', stop)
   })
+  out.write('serving the UI; press Ctrl-C to stop\n')
+  const signal = await stopped
   if (tty) out.write('\n') // after the ^C the terminal echoed
   await agent.close()
   out.write(`llmobs-ts demo: ${signal}, stopped (local agent closed; its store: ${agent.db})\n`)
