@@ -16,7 +16,7 @@ if (role === 'subject') {
   const PAIRS = Number(pairsArg)
   const { agentUrl } = await import('./lib/null_agent.mjs')
   const url = await agentUrl()
-  const { Tracer } = await import('../dist/src/trace/tracer.js')
+  const { Tracer } = await import('../dist/src/root/tracer.js')
   const { LLMObs } = await import('../dist/src/llmobs/sdk.js')
   const tracer = new Tracer({ url, service: 'bench', env: 'bench' })
   const llmobs = new LLMObs(() => tracer)

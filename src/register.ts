@@ -9,18 +9,31 @@
  * ...), or by `tracer.init()` in the application, which still runs before the first span.
  */
 import { createRequire } from 'node:module'
-import { installAutoInstrumentation } from './integrations/auto.js'
+import { resolveLlmobsConfig } from './config/llmobs_config.js'
 import { log } from './diag/logger.js'
+import { noteAutoInstrumentation } from './diag/startup.js'
+import { installAutoInstrumentation, INSTRUMENTED_MODULES } from './integrations/auto.js'
 import { enableGlobalOtel } from './root/global_tracer.js'
 
-let modules: string[] = []
+let otelModules: string[] = []
+let otelPackages: string[] = []
 // An app without @opentelemetry/api does not use OTel: nothing to say about it.
 if (enableGlobalOtel({ quietIfMissing: true })) {
   try {
     const { enableInstalledInstrumentations } = createRequire(import.meta.url)('./otel/instrumentations.js') as typeof import('./otel/instrumentations.js')
-    modules = enableInstalledInstrumentations().modules
+    const installed = enableInstalledInstrumentations()
+    otelModules = installed.modules
+    otelPackages = installed.enabled
   } catch (err) {
     log.internalError('register: OpenTelemetry instrumentations', err)
   }
 }
-installAutoInstrumentation(modules)
+installAutoInstrumentation(otelModules)
+noteAutoInstrumentation([...INSTRUMENTED_MODULES, ...otelPackages])
+
+// The usual surprise after adding the preload: LLM calls show up as APM spans and nothing in LLM
+// Observability. Said once, and not when DD_LLMOBS_ENABLED says off on purpose.
+if (!resolveLlmobsConfig().enabledSet) {
+  log.warnOnce('register.llmobs_off', 'llmobs-ts/register: LLM Observability is off (DD_LLMOBS_ENABLED is not set), so LLM calls are traced as APM spans only. ' +
+    'To turn it on, set DD_LLMOBS_ENABLED=true (and DD_LLMOBS_ML_APP=<your app>) or call llmobs.enable() in your code.')
+}

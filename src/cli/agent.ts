@@ -1,14 +1,21 @@
+import { existsSync, statSync } from 'node:fs'
+import { networkInterfaces } from 'node:os'
+import { dirname, resolve } from 'node:path'
 import { startAgent, type AgentOptions } from '../agent/start_agent.js'
 import { parseBytes, parseCount, parseDurationMs } from '../config/agent_config.js'
 
-const USAGE = `usage: llmobs-ts agent [--host 127.0.0.1] [--port 8126] [--db ./.llmobs/agent.db|:memory:] [--api-key <key>]
+/** Every option `agent` accepts (the top-level --help is checked against it). */
+export const AGENT_OPTIONS = ['--host', '--port', '--db', '--api-key', '--allowed-host', '--prices', '--retention-max-age', '--retention-max-spans', '--retention-max-bytes'] as const
+
+export const AGENT_USAGE = `usage: llmobs-ts agent [--host 127.0.0.1] [--port 8126] [--db ./.llmobs/agent.db|:memory:] [--api-key <key>]
                        [--allowed-host <name>]... [--prices <file>] [--retention-max-age 7d]
                        [--retention-max-spans 1000000] [--retention-max-bytes 1GiB]
 
 Runs the local agent + intake until interrupted (Ctrl-C / SIGTERM).
   --host          interface to bind (default 127.0.0.1; anything else exposes stored LLM data)
   --port          port (default 8126; 0 picks a free one)
-  --db            SQLite file (created on demand) or :memory:
+  --db            SQLite file (created on demand; its directory must exist) or :memory:
+                  (default ./.llmobs/agent.db, the .llmobs directory created if missing)
   --api-key       DD-API-KEY that the agentless endpoints and the query API / web UI require
                   (open the UI at /#key=<key>); unset: any non-empty key on agentless, open API
   --allowed-host  a Host name the agent answers to besides loopback and --host (repeatable);
@@ -19,7 +26,6 @@ Runs the local agent + intake until interrupted (Ctrl-C / SIGTERM).
   --retention-max-bytes  keep the store under this size (bytes, or 500MiB / 1GiB; default 1GiB; 0 = no limit)
 `
 
-const OPTIONS = new Set(['--host', '--port', '--db', '--api-key', '--allowed-host', '--prices', '--retention-max-age', '--retention-max-spans', '--retention-max-bytes'])
 const RETENTION_FLAGS: Record<string, ['maxAgeMs' | 'maxSpans' | 'maxBytes', (s: string) => number | undefined, string]> = {
   '--retention-max-age': ['maxAgeMs', parseDurationMs, 'a duration (ms, or 30s, 15m, 12h, 7d)'],
   '--retention-max-spans': ['maxSpans', parseCount, 'a non-negative integer'],
@@ -35,12 +41,19 @@ export function parseAgentArgs (args: readonly string[]): Parsed {
     if (arg === '-h' || arg === '--help') return { ok: true, options, help: true }
     const eq = arg.indexOf('=')
     const name = eq > 0 ? arg.slice(0, eq) : arg
-    if (!OPTIONS.has(name)) return { ok: false, error: `unknown option "${arg}"` }
+    if (!(AGENT_OPTIONS as readonly string[]).includes(name)) return { ok: false, error: `unknown option "${arg}"` }
     const value = eq > 0 ? arg.slice(eq + 1) : args[++i]
     if (value === undefined || value === '') return { ok: false, error: `${name} needs a value` }
     switch (name) {
       case '--host': options.host = value; break
-      case '--db': options.db = value; break
+      case '--db': {
+        // Explicit paths are taken as given: creating directories for a typo (as root, at the
+        // filesystem root) is worse than saying so.
+        const dir = dirname(resolve(value))
+        if (value !== ':memory:' && !(existsSync(dir) && statSync(dir).isDirectory())) return { ok: false, error: `--db ${value}: directory ${dir} does not exist (create it first, or use --db :memory:)` }
+        options.db = value
+        break
+      }
       case '--api-key': options.apiKey = value; break
       case '--allowed-host': options.allowedHosts = [...(options.allowedHosts ?? []), value]; break
       case '--prices': options.prices = value; break
@@ -72,11 +85,11 @@ export function parseAgentArgs (args: readonly string[]): Parsed {
 export async function runAgentCommand (args: string[]): Promise<number> {
   const parsed = parseAgentArgs(args)
   if (!parsed.ok) {
-    process.stderr.write(`llmobs-ts agent: ${parsed.error}\n${USAGE}`)
+    process.stderr.write(`llmobs-ts agent: ${parsed.error}\n${AGENT_USAGE}`)
     return 2
   }
   if (parsed.help) {
-    process.stdout.write(USAGE)
+    process.stdout.write(AGENT_USAGE)
     return 0
   }
   const logger = {
@@ -87,7 +100,7 @@ export async function runAgentCommand (args: string[]): Promise<number> {
   try {
     agent = await startAgent({ ...parsed.options, logger })
   } catch (err) {
-    process.stderr.write(`llmobs-ts agent: could not start: ${err instanceof Error ? err.message : String(err)}\n`)
+    process.stderr.write(`llmobs-ts agent: could not start: ${startError(err, parsed.options)}\n`)
     return 1
   }
   const started = agent
@@ -95,7 +108,8 @@ export async function runAgentCommand (args: string[]): Promise<number> {
     `  store: ${started.db}${parsed.options.apiKey !== undefined ? '  (API key required on agentless endpoints and the query API)' : ''}\n` +
     `  point tracers at it: DD_TRACE_AGENT_URL=${started.url}\n` +
     // Never the key itself: this line ends up in terminals, CI logs and screenshots.
-    `  web UI: ${started.url}/${parsed.options.apiKey !== undefined ? '#key=<your API key>' : ''}\n`)
+    `  web UI: ${started.url}/${parsed.options.apiKey !== undefined ? '#key=<your API key>' : ''}\n` +
+    boundLines(started.host, started.port))
   const signal = await new Promise<NodeJS.Signals>((resolve) => {
     const onSignal = (s: NodeJS.Signals): void => {
       process.off('SIGINT', onSignal)
@@ -109,4 +123,27 @@ export async function runAgentCommand (args: string[]): Promise<number> {
   const c = started.counters()
   process.stdout.write(`llmobs-ts agent: ${signal}, stopped (${c.payloads_received} payloads, ${c.llmobs_extracted + c.llmobs_evp + c.llmobs_agentless - c.duplicates_suppressed} LLMObs spans in the store)\n`)
   return 0
+}
+
+/** What went wrong, in the user's terms, with what to do about it. */
+export function startError (err: unknown, options: AgentOptions): string {
+  const code = (err as { code?: unknown } | null)?.code
+  const where = `${options.host ?? '127.0.0.1'}:${options.port ?? 8126}`
+  if (code === 'EADDRINUSE') return `port ${options.port ?? 8126} is already in use on ${options.host ?? '127.0.0.1'} (another agent?); choose another with --port <n>, or --port 0 for a free one`
+  if (code === 'EACCES') return `not allowed to listen on ${where} (ports below 1024 need privileges); use --port 0 for a free one`
+  if (code === 'EADDRNOTAVAIL') return `${options.host ?? ''} is not an address of this machine; use --host 127.0.0.1 or --host 0.0.0.0`
+  return err instanceof Error ? err.message : String(err)
+}
+
+/** A wildcard bind is reachable at every interface address: name them, not just loopback. */
+function boundLines (host: string, port: number): string {
+  if (host !== '0.0.0.0' && host !== '::') return ''
+  const addresses: string[] = []
+  for (const list of Object.values(networkInterfaces())) {
+    for (const a of list ?? []) {
+      if (a.internal || (host === '0.0.0.0' && a.family !== 'IPv4')) continue
+      addresses.push(a.family === 'IPv6' ? `http://[${a.address}]:${port}` : `http://${a.address}:${port}`)
+    }
+  }
+  return `  bound to ${host === '::' ? `[::]:${port}` : `${host}:${port}`} (every interface)${addresses.length > 0 ? `: also reachable at ${addresses.join(', ')}` : ''}\n`
 }

@@ -1,31 +1,40 @@
 #!/usr/bin/env node
-import { runAgentCommand } from './agent.js'
-import { runDemo } from './demo/demo.js'
+import { AGENT_USAGE, runAgentCommand } from './agent.js'
+import { DEMO_USAGE, runDemo } from './demo/demo.js'
+import { TRACER_VERSION } from '../version.js'
 
-/**
- * `llmobs-ts <command>`. Commands are added as their pieces land: `demo` (the main job run by
- * `npm start`), `agent` (the embedded local agent).
- */
+/** `llmobs-ts <command>`: `demo` (what `npm start` runs) and `agent` (the embedded local agent). */
 const USAGE = `usage: llmobs-ts <command> [options]
+       llmobs-ts --version | --help
+       llmobs-ts <command> --help
 
 commands:
-  agent [--host h] [--port p] [--db file|:memory:] [--api-key k]
-                                    run the embedded local agent + intake + UI (default 127.0.0.1:8126)
-  demo [--once] [--sample-rate r]   run the sample LLM app on the local agent, print the delivery ledger
-`
+  agent   run the embedded local agent + intake + UI (default 127.0.0.1:8126)
+  demo    run the sample LLM app on the local agent, print the delivery ledger
+
+${indent(AGENT_USAGE)}
+${indent(DEMO_USAGE)}`
+
+function indent (text: string): string {
+  return text.trimEnd().split('\n').map((l) => l === '' ? '' : `  ${l}`).join('\n') + '\n'
+}
 
 async function main (argv: string[]): Promise<number> {
   const [command, ...rest] = argv
   switch (command) {
     case 'demo': return runDemo(rest)
     case 'agent': return runAgentCommand(rest)
+    case '-v':
+    case '--version':
+      process.stdout.write(`llmobs-ts ${TRACER_VERSION}\n`)
+      return 0
     case undefined:
     case '-h':
     case '--help':
       process.stdout.write(USAGE)
       return command === undefined ? 1 : 0
     default:
-      process.stderr.write(`llmobs-ts: unknown command "${command}"\n${USAGE}`)
+      process.stderr.write(`llmobs-ts: unknown command "${command}" (commands: agent, demo; see llmobs-ts --help)\n`)
       return 2
   }
 }

@@ -11,9 +11,10 @@ export interface EnvVar {
 }
 
 export const ENV_VARS: readonly EnvVar[] = [
-  { name: 'DD_SERVICE', type: 'string', default: 'name in ./package.json, else `node`', option: 'service', description: 'Service name on every span.' },
-  { name: 'DD_ENV', type: 'string', default: '(none)', option: 'env', description: 'Environment tag; also selects the agent sampling rate.' },
-  { name: 'DD_VERSION', type: 'string', default: '(none)', option: 'version', description: 'Application version tag.' },
+  { name: 'DD_SERVICE', type: 'string', default: 'DD_TAGS `service`, else the app\'s package.json name, else `node`', option: 'service', description: 'Service name on every span.' },
+  { name: 'DD_ENV', type: 'string', default: 'DD_TAGS `env`, else none', option: 'env', description: 'Environment tag; also selects the agent sampling rate.' },
+  { name: 'DD_VERSION', type: 'string', default: 'DD_TAGS `version`, else the app\'s package.json version', option: 'version', description: 'Application version tag on every span and event.' },
+  { name: 'DD_TAGS', type: 'string', default: '(none)', option: 'tags', description: '`key:value` pairs, comma- or space-separated, on every APM span and LLM Observability event.' },
   { name: 'DD_TRACE_ENABLED', type: 'boolean', default: 'true', option: 'enabled', description: 'When false, spans are created but no APM payload is sent.' },
   { name: 'DD_TRACE_DEBUG', type: 'boolean', default: 'false', option: 'debug', description: 'Diagnostics logging to stderr.' },
   { name: 'DD_TRACE_API_VERSION', type: 'enum', default: 'v0.4', option: 'apiVersion', description: '`v0.4` or `v0.5` trace payloads (LLM Observability forces v0.4).' },
@@ -21,6 +22,7 @@ export const ENV_VARS: readonly EnvVar[] = [
   { name: 'DD_AGENT_HOST', type: 'string', default: '127.0.0.1', option: '—', description: 'Agent host when DD_TRACE_AGENT_URL is unset.' },
   { name: 'DD_TRACE_AGENT_PORT', type: 'integer', default: '8126', option: '—', description: 'Agent port when DD_TRACE_AGENT_URL is unset.' },
   { name: 'DD_TRACE_SAMPLING_RULES', type: 'json', default: '[]', option: 'samplingRules', description: 'JSON array of `{sample_rate, service?, name?, resource?, tags?}`; globs `*` and `?`.' },
+  { name: 'DD_TRACE_SAMPLE_RATE', type: 'number', default: '(none: agent rates)', option: 'sampleRate', description: 'Catch-all sampling rule after DD_TRACE_SAMPLING_RULES, clamped to 0..1, under the rate limit.' },
   { name: 'DD_TRACE_RATE_LIMIT', type: 'number', default: '100', option: 'rateLimit', description: 'Rule-kept traces per second; negative means unlimited.' },
   { name: 'DD_TRACE_PARTIAL_FLUSH_MIN_SPANS', type: 'integer', default: '300', option: 'partialFlushMinSpans', description: 'Finished spans of an open trace that trigger a partial flush.' },
   { name: 'DD_TRACE_OTEL_ENABLED', type: 'boolean', default: 'false', option: 'otel', description: 'Implement the OpenTelemetry API: OTel spans (and OTel instrumentations) feed our traces.' },

@@ -38,6 +38,8 @@ export interface SpoolConfig {
 
 export interface LlmobsConfig {
   enabled: boolean
+  /** Whether DD_LLMOBS_ENABLED was set at all (an explicit false is a choice, not an oversight). */
+  enabledSet: boolean
   /** Explicit ml_app (option or DD_LLMOBS_ML_APP); the final fallback chain is applied per span. */
   mlApp: string | undefined
   agentless: boolean
@@ -58,6 +60,7 @@ export function resolveLlmobsConfig (opts: LlmobsOptions = {}, env: Env = proces
   const site = parseString(opts.site) ?? parseString(env.DD_SITE) ?? DEFAULTS.llmobs.site
   return {
     enabled: parseBool('DD_LLMOBS_ENABLED', env.DD_LLMOBS_ENABLED, false),
+    enabledSet: parseString(env.DD_LLMOBS_ENABLED) !== undefined,
     mlApp: parseString(opts.mlApp) ?? parseString(env.DD_LLMOBS_ML_APP),
     agentless: opts.agentlessEnabled ?? parseBool('DD_LLMOBS_AGENTLESS_ENABLED', env.DD_LLMOBS_AGENTLESS_ENABLED, false),
     site,

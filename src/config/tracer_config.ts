@@ -1,7 +1,8 @@
-import { readFileSync } from 'node:fs'
-import { join } from 'node:path'
+import { log } from '../diag/logger.js'
+import { appPackage } from './app_package.js'
 import { DEFAULTS } from './defaults.js'
 import { invalid, parseBool, parseEnum, parseNumber, parseString, type Raw } from './parse.js'
+import { parseTagString, readTagOption } from './tags.js'
 import { parseSamplingRules, type SamplingRule } from '../sampling/rules.js'
 
 /** Options accepted by `tracer.init()`. Each one overrides its environment variable. */
@@ -9,6 +10,11 @@ export interface TracerOptions {
   service?: string
   env?: string
   version?: string
+  /**
+   * Tags on every APM span and every LLM Observability event, merged over `DD_TAGS`. Their
+   * `env`, `service` and `version` are used when those are not set otherwise.
+   */
+  tags?: Record<string, string | number | boolean>
   /** `http://host:port` or `unix:///path/to/socket`. */
   url?: string
   enabled?: boolean
@@ -16,6 +22,8 @@ export interface TracerOptions {
   apiVersion?: 'v0.4' | 'v0.5'
   /** Array of rules, or the JSON text of `DD_TRACE_SAMPLING_RULES`. */
   samplingRules?: unknown
+  /** Catch-all sampling rate after the rules (`DD_TRACE_SAMPLE_RATE`), clamped to [0, 1]. */
+  sampleRate?: number
   rateLimit?: number
   partialFlushMinSpans?: number
   flushIntervalMs?: number
@@ -43,13 +51,17 @@ export interface TracerConfig {
   service: string
   env: string | undefined
   version: string | undefined
+  /** `DD_TAGS` with the `tags` option over it; spans and events get them before their own. */
+  tags: Record<string, string>
   enabled: boolean
   debug: boolean
   apiVersion: 'v0.4' | 'v0.5'
   /** Whether apiVersion was chosen explicitly (LLMObs warns only then when it forces v0.4). */
   apiVersionExplicit: boolean
   agent: AgentEndpoint
+  /** The rules in order, `sampleRate` last as a catch-all when it is set. */
   samplingRules: SamplingRule[]
+  sampleRate: number | undefined
   rateLimit: number
   partialFlushMinSpans: number
   flushIntervalMs: number
@@ -75,17 +87,23 @@ export function resolveTracerConfig (opts: TracerOptions = {}, env: Env = proces
     if (parsed.error !== undefined) invalid(opts.samplingRules !== undefined ? 'option samplingRules' : 'DD_TRACE_SAMPLING_RULES', rulesSource, parsed.error, 'no rules')
     else samplingRules = parsed.rules
   }
+  const sampleRate = resolveSampleRate(...pick(opts.sampleRate, 'DD_TRACE_SAMPLE_RATE'))
+  if (sampleRate !== undefined) samplingRules = [...samplingRules, { sampleRate }]
 
+  const tags = { ...parseTagString(parseString(env.DD_TAGS)), ...readTagOption(opts.tags) }
+  const tag = (key: string): string | undefined => parseString(tags[key])
   return {
-    service: parseString(opts.service) ?? parseString(env.DD_SERVICE) ?? defaultServiceName(),
-    env: parseString(opts.env) ?? parseString(env.DD_ENV),
-    version: parseString(opts.version) ?? parseString(env.DD_VERSION),
+    service: parseString(opts.service) ?? parseString(env.DD_SERVICE) ?? tag('service') ?? appPackage().service ?? 'node',
+    env: parseString(opts.env) ?? parseString(env.DD_ENV) ?? tag('env'),
+    version: parseString(opts.version) ?? parseString(env.DD_VERSION) ?? tag('version') ?? appPackage().version,
+    tags,
     enabled: parseBool(...swap(pick(opts.enabled, 'DD_TRACE_ENABLED')), true),
     debug: parseBool(...swap(pick(opts.debug, 'DD_TRACE_DEBUG')), false),
     apiVersion,
     apiVersionExplicit: apiRaw !== undefined && apiRaw !== null && apiRaw !== '',
     agent: resolveAgent(opts.url, env),
     samplingRules,
+    sampleRate,
     rateLimit: parseNumber(...swap(pick(opts.rateLimit, 'DD_TRACE_RATE_LIMIT')), DEFAULTS.rateLimit),
     partialFlushMinSpans: parseNumber(...swap(pick(opts.partialFlushMinSpans, 'DD_TRACE_PARTIAL_FLUSH_MIN_SPANS')), DEFAULTS.partialFlushMinSpans, { min: 1, integer: true }),
     flushIntervalMs: parseNumber(...swap(pick(opts.flushIntervalMs, 'DD_TRACE_FLUSH_INTERVAL')), DEFAULTS.traceFlushIntervalMs, { min: 1, max: 60_000, integer: true }),
@@ -94,6 +112,18 @@ export function resolveTracerConfig (opts: TracerOptions = {}, env: Env = proces
     flushOnSigterm: opts.flushOnSigterm === true,
     otel: parseBool(...swap(pick(opts.otel, 'DD_TRACE_OTEL_ENABLED')), false),
   }
+}
+
+/** Clamped to [0, 1] as dd-trace-js does; not a number: one warning and no catch-all rule. */
+function resolveSampleRate (raw: Raw, name: string): number | undefined {
+  if (raw === undefined || raw === null || raw === '') return undefined
+  const n = typeof raw === 'number' ? raw : Number(String(raw).trim())
+  if (typeof raw === 'boolean' || !Number.isFinite(n)) {
+    invalid(name, raw, 'expected a number between 0 and 1', 'unset: the agent\'s rates decide')
+    return undefined
+  }
+  if (n < 0 || n > 1) log.warnOnce(`config:${name}`, `${name}=${n} is outside 0..1; using ${n < 0 ? 0 : 1}`)
+  return Math.min(Math.max(n, 0), 1)
 }
 
 function swap ([raw, name]: [Raw, string]): [string, Raw] { return [name, raw] }
@@ -105,6 +135,7 @@ function optionName (envName: string): string {
     DD_TRACE_DEBUG: 'debug',
     DD_TRACE_OTEL_ENABLED: 'otel',
     DD_TRACE_RATE_LIMIT: 'rateLimit',
+    DD_TRACE_SAMPLE_RATE: 'sampleRate',
     DD_TRACE_PARTIAL_FLUSH_MIN_SPANS: 'partialFlushMinSpans',
     DD_TRACE_FLUSH_INTERVAL: 'flushIntervalMs',
   }[envName] ?? envName
@@ -136,15 +167,4 @@ export function parseAgentUrl (text: string): AgentEndpoint | undefined {
   if (u.hostname === '') return undefined
   const port = u.port !== '' ? Number(u.port) : (u.protocol === 'https:' ? 443 : 80)
   return { kind: 'http', origin: `${u.protocol}//${u.host}`, host: u.hostname.replace(/^\[|\]$/g, ''), port }
-}
-
-let cachedServiceName: string | undefined
-function defaultServiceName (): string {
-  if (cachedServiceName !== undefined) return cachedServiceName
-  cachedServiceName = 'node'
-  try {
-    const pkg = JSON.parse(readFileSync(join(process.cwd(), 'package.json'), 'utf8')) as { name?: unknown }
-    if (typeof pkg.name === 'string' && pkg.name !== '') cachedServiceName = pkg.name
-  } catch { /* no package.json: keep the generic name */ }
-  return cachedServiceName
 }

@@ -245,18 +245,23 @@ export class BatchWriter<T> {
     let result: TransportResult
     const start = Date.now()
     for (const q of batch) if (q.firstTry === 0) q.firstTry = start
+    let bytes = 0
     try {
+      const body = this.opts.assemble(batch.map((q) => q.json))
+      bytes = Buffer.byteLength(body)
       result = await dest.transport.send({
         method: 'POST',
         path: dest.path,
         headers: { 'Content-Type': 'application/json', ...dest.headers },
-        body: this.opts.assemble(batch.map((q) => q.json)),
+        body,
         timeoutMs: this.opts.requestTimeoutMs,
       })
     } catch (err) {
       result = { kind: 'failed', reason: `transport threw: ${(err as Error)?.message}` }
     }
     if (result.kind === 'ok') {
+      const status = result.status
+      log.debug(() => `sent ${this.opts.name} payload: ${batch.length} item(s), ${bytes} bytes to ${dest.path} (HTTP ${status})`)
       this.settle(batch)
       this.safe(() => this.opts.onDelivered(batch.map((q) => q.item)))
       return

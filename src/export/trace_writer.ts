@@ -26,7 +26,8 @@ export interface TraceWriterOptions {
  * A buffered chunk. For v0.4 only its byte range in the payload being built is kept (`start`,
  * `end`); v0.5 keeps the spans, encoded when the payload is built.
  */
-interface Entry { riders: unknown[] | undefined, spans: Chunk['spans'] | undefined, start: number, end: number, size: number, json?: string }
+/** `spanCount` survives encoding (`spans` does not) for the debug log of what was sent. */
+interface Entry { riders: unknown[] | undefined, spans: Chunk['spans'] | undefined, spanCount: number, start: number, end: number, size: number, json?: string }
 
 /** Agentless APM: JSON chunks to the trace intake (`/v1/input`) instead of msgpack to an agent. */
 export interface AgentlessTraceDestination {
@@ -152,11 +153,11 @@ export class TraceWriter {
         this.settleOne(chunk, { reason: 'encoding_error', detail: 'chunk could not be encoded as JSON' })
         return
       }
-      this.buffer(chunk, { riders: chunk.riders, spans: undefined, start: 0, end: 0, size: Buffer.byteLength(json), json })
+      this.buffer(chunk, { riders: chunk.riders, spans: undefined, spanCount: chunk.spans.length, start: 0, end: 0, size: Buffer.byteLength(json), json })
       return
     }
     if (this.apiVersion === 'v0.5') {
-      this.buffer(chunk, { riders: chunk.riders, spans: chunk.spans, start: 0, end: 0, size: estimateV05Size(chunk) })
+      this.buffer(chunk, { riders: chunk.riders, spans: chunk.spans, spanCount: chunk.spans.length, start: 0, end: 0, size: estimateV05Size(chunk) })
       return
     }
     let body = this.body ??= newBody(Math.min(this.lastPayloadBytes, this.opts.payloadMaxBytes))
@@ -189,10 +190,10 @@ export class TraceWriter {
       const at = body.length
       body.writeRaw(bytes)
       end = body.length
-      if (!this.buffer(chunk, { riders: chunk.riders, spans: undefined, start: at, end, size })) body.truncate(at)
+      if (!this.buffer(chunk, { riders: chunk.riders, spans: undefined, spanCount: chunk.spans.length, start: at, end, size })) body.truncate(at)
       return
     }
-    if (!this.buffer(chunk, { riders: chunk.riders, spans: undefined, start, end, size })) body.truncate(start)
+    if (!this.buffer(chunk, { riders: chunk.riders, spans: undefined, spanCount: chunk.spans.length, start, end, size })) body.truncate(start)
   }
 
   /**
@@ -383,6 +384,7 @@ export class TraceWriter {
     }
 
     if (result.kind === 'ok') {
+      log.debug(() => `sent trace payload ${version}: ${entries.length} chunk(s), ${entries.reduce((n, e) => n + e.spanCount, 0)} span(s), ${Buffer.byteLength(body)} bytes to ${request.path} (HTTP ${result.status})`)
       this.stats.payloadsSent++
       this.stats.bytesSent += Buffer.byteLength(body)
       if (!json) this.readRates(result.body)

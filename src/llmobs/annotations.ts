@@ -139,14 +139,28 @@ export function normalizeMetrics (metrics: unknown): Record<string, number> {
     if (metrics !== undefined) warnShape('metrics', 'metrics must be an object of numbers')
     return out
   }
+  let bad: Array<[string, unknown]> | undefined
   for (const [k, v] of entriesOf(metrics, 'metrics')) {
     if (typeof v !== 'number' || !Number.isFinite(v)) {
-      warnShape('metrics', `metric ${describeValue(k)} is not a finite number; dropped`)
+      (bad ??= []).push([k, v])
       continue
     }
     out[METRIC_ALIASES[k] ?? toSnake(k)] = v
   }
+  if (bad !== undefined) {
+    const offending = bad
+    // Every offending key in the one warning (the user fixes them all at once), a bounded list.
+    warnShape('metrics', () => `${offending.length === 1 ? 'metric' : 'metrics'} ${listBad(offending)} ${offending.length === 1 ? 'is' : 'are'} not a finite number; dropped`)
+  }
   return out
+}
+
+/** At most this many offending entries are named in one warning. */
+const BAD_SHOWN = 8
+
+function listBad (bad: Array<[string, unknown]>): string {
+  const shown = bad.slice(0, BAD_SHOWN).map(([k, v]) => `${describeValue(k, 40)} (${describeValue(v, 24)})`).join(', ')
+  return bad.length > BAD_SHOWN ? `${shown} and ${bad.length - BAD_SHOWN} more` : shown
 }
 
 export function normalizeTags (tags: unknown): Record<string, string> {
@@ -198,6 +212,6 @@ function safeString (v: object): string {
   try { return JSON.stringify(toJsonValue(v, 4, { replaced: 0 })) } catch { return '[unserializable]' }
 }
 
-function warnShape (what: string, why: string): void {
-  log.warnOnce(`llmobs.annotate.${what}`, `llmobs.annotate(): ${why}; sent as well as it could be`)
+function warnShape (what: string, why: string | (() => string)): void {
+  log.warnOnce(`llmobs.annotate.${what}`, () => `llmobs.annotate(): ${typeof why === 'string' ? why : why()}; sent as well as it could be`)
 }

@@ -9,11 +9,22 @@ export interface EventContext {
   service: string
   env: string | undefined
   version: string | undefined
+  /** DD_TAGS and the tracer's `tags` option: first in every event's tags. */
+  globalTags?: Record<string, string>
+  /** Their length in UTF-16 units, for the size gate's bound. */
+  globalTagsUnits?: number
+}
+
+export function tagUnits (tags: Record<string, string>): number {
+  let n = 0
+  for (const k of Object.keys(tags)) n += k.length + (tags[k] as string).length + 2
+  return n
 }
 
 /** The tags every event carries, as a map (meta_struct form); the event takes the sorted list. */
 export function eventTags (span: Span, st: LlmobsSpanState, ctx: EventContext): Record<string, string> {
-  const tags: Record<string, string> = { ...st.tags }
+  // dd-trace-js's order: DD_TAGS, then the standard tags, then the span's own tags, which win.
+  const tags: Record<string, string> = { ...ctx.globalTags }
   tags.ml_app = st.mlApp
   tags.service = span.service !== '' ? span.service : ctx.service
   if (ctx.env !== undefined) tags.env = ctx.env
@@ -23,7 +34,7 @@ export function eventTags (span: Span, st: LlmobsSpanState, ctx: EventContext): 
   if (st.sessionId !== undefined) tags.session_id = st.sessionId
   tags.error = String(span.error)
   if (span.error === 1 && span.meta['error.type'] !== undefined) tags.error_type = span.meta['error.type']
-  return tags
+  return Object.assign(tags, st.tags)
 }
 
 export function tagList (tags: Record<string, string>): string[] {

@@ -8,7 +8,7 @@ import type { Span } from '../trace/span.js'
 import type { Tracer } from '../root/tracer.js'
 import { serializeEvent, toMetaStruct, type LlmobsSpanEvent } from './event.js'
 import { writeGenAiTags } from './apm_tags.js'
-import { buildEvent, eventTags, tagList, type EventContext } from './event_builder.js'
+import { buildEvent, eventTags, tagList, tagUnits, type EventContext } from './event_builder.js'
 import { eventProblem } from './event_check.js'
 import type { EventOwner } from './event_owner.js'
 import { discoverEvpProxy, ridesTraces, type ExportMode } from './export_mode.js'
@@ -72,7 +72,8 @@ export class LlmobsCore implements EventOwner, HookedCore {
     readonly processors: EventProcessor[],
     private readonly onRetired: (core: LlmobsCore) => void,
   ) {
-    this.ctx = { service: tracer.config.service, env: tracer.config.env, version: tracer.config.version }
+    const globalTags = tracer.config.tags
+    this.ctx = { service: tracer.config.service, env: tracer.config.env, version: tracer.config.version, globalTags, globalTagsUnits: tagUnits(globalTags) }
     this.rescues = mode === 'apm_agent'
     this.spans = spanWriter<EventRecord>({
       onDelivered: (records) => { for (const r of records) this.settle(this.ledgers.spans.deliver(r)) },
@@ -353,13 +354,14 @@ export class LlmobsCore implements EventOwner, HookedCore {
     const dest = this.destinations
     if (!isAgentlessMode(this.mode)) {
       const found = await discoverEvpProxy(dest.spans.transport, 2000).catch(() => 'unreachable' as const)
+      log.debug(() => `LLM Observability enabled: export mode ${this.mode}${this.rescues ? ' (events ride APM traces; those of dropped traces are sent directly)' : ''}; agent EVP proxy: ${String(found)}`)
       if (found === 'missing') {
         log.warnOnce('llmobs.no_evp', 'the agent has no EVP proxy (/evp_proxy/v2/): LLM Observability events that cannot ride a trace will be dropped (counted as no_evp_proxy). Upgrade the Datadog Agent.')
         this.spans.setDestination(null)
         this.evals.setDestination(null)
         return
       }
-    }
+    } else log.debug(() => `LLM Observability enabled: export mode ${this.mode} (straight to the intake at ${this.config.intakeUrl})`)
     this.spans.setDestination(dest.spans)
     this.evals.setDestination(dest.evals)
   }

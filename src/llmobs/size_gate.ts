@@ -16,7 +16,7 @@ const FIXED_ROOM = 65536
  */
 export function stateMayExceed (span: Span, st: LlmobsSpanState, ctx: EventContext, limitBytes: number): boolean {
   let units = st.annotatedUnits + len(st.name) + len(st.mlApp) + len(st.parentId) + 2 * len(st.sessionId) +
-    len(st.modelName) + len(st.modelProvider) + len(span.service) + len(ctx.service) + len(ctx.env) + len(ctx.version)
+    len(st.modelName) + len(st.modelProvider) + len(span.service) + len(ctx.service) + len(ctx.env) + len(ctx.version) + (ctx.globalTagsUnits ?? 0)
   if (span.error === 1) {
     const m = span.meta
     // error.type is both meta.error.type and the error_type tag.

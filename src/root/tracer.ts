@@ -2,6 +2,7 @@ import { DEFAULTS } from '../config/defaults.js'
 import { resolveTracerConfig, type TracerConfig, type TracerOptions } from '../config/tracer_config.js'
 import { describeError, describeValue, log } from '../diag/logger.js'
 import { registerExitFlush, registerSigtermFlush } from './exit_flush.js'
+import { startupBlock } from '../diag/startup.js'
 import { TraceWriter } from '../export/trace_writer.js'
 import { SpanAggregator } from '../pipeline/aggregator.js'
 import { ProcessorChain, type UserProcessor } from '../pipeline/processor_chain.js'
@@ -67,6 +68,7 @@ export class Tracer {
   constructor (options: TracerOptions = {}) {
     this.config = resolveTracerConfig(options)
     if (this.config.debug) log.configure({ debug: true })
+    log.debug(() => startupBlock(this.config))
     this.sampler = new PrioritySampler({ rules: this.config.samplingRules, rateLimit: this.config.rateLimit })
     if (this.config.enabled) {
       this.transport = new HttpTransport(this.config.agent)
@@ -183,6 +185,9 @@ export class Tracer {
         trace.localRoot = span
         if (trace.rootMeta !== undefined) Object.assign(span.meta, trace.rootMeta)
       }
+      // DD_TAGS first, so env/version and the span's own tags win; `service` is the span's field.
+      const globalTags = this.config.tags
+      for (const k in globalTags) if (k !== 'service') span.meta[k] = globalTags[k]
       if (this.config.env !== undefined) span.meta.env = this.config.env
       if (this.config.version !== undefined) span.meta.version = this.config.version
       if (tags !== undefined) for (const [k, v] of tags) span.setTag(k, v)

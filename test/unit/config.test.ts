@@ -77,10 +77,50 @@ test('valid sampling rules from env and from the option', () => {
   assert.equal(d.samplingRules[0].sampleRate, 0)
 })
 
-test('the README configuration table lists every environment variable the code reads', () => {
+/** Rows `| \`NAME\` | cell | ... |` of the README table whose header row starts with `| <first> |`. */
+function readmeTable (readme: string, first: string): Map<string, string[]> {
+  const lines = readme.split('\n')
+  const start = lines.findIndex((l) => l.startsWith(`| ${first} |`))
+  assert.ok(start >= 0, `README has a table headed "${first}"`)
+  const rows = new Map<string, string[]>()
+  for (let i = start + 2; i < lines.length && lines[i].startsWith('|'); i++) {
+    const cells = lines[i].split(' | ').map((c) => c.replace(/^\| ?| ?\|$/g, '').trim())
+    rows.set(cells[0].replace(/`/g, ''), cells.slice(1))
+  }
+  return rows
+}
+
+test('the README configuration table is the registry, row for row', () => {
   const readme = readFileSync(new URL('../../../README.md', import.meta.url), 'utf8')
-  for (const v of ENV_VARS) assert.ok(readme.includes(`\`${v.name}\``), `README lacks ${v.name}`)
-  for (const file of ['tracer_config.ts', 'llmobs_config.ts']) {
+  const table = readmeTable(readme, 'variable | option')
+  assert.deepEqual([...table.keys()].sort(), ENV_VARS.map((v) => v.name).sort())
+  for (const v of ENV_VARS) {
+    const [option, type, dflt] = table.get(v.name) as string[]
+    assert.equal(option.replace(/`/g, ''), v.option.replace(/`/g, ''), `${v.name} option`)
+    assert.equal(type, v.type, `${v.name} type`)
+    assert.equal(dflt, v.default, `${v.name} default`)
+  }
+})
+
+test('the README compatibility table agrees with the registry: supported and partly are read, not is not', () => {
+  const readme = readFileSync(new URL('../../../README.md', import.meta.url), 'utf8')
+  const table = readmeTable(readme, 'variable | status')
+  const read = new Set(ENV_VARS.map((v) => v.name))
+  for (const [name, [status, why]] of table) {
+    assert.ok(status === 'supported' || status === 'partly' || status === 'not', `${name}: status ${status}`)
+    assert.ok(why !== undefined && why.length > 10, `${name} says why`)
+    if (status === 'not') assert.ok(!read.has(name), `${name} is marked not supported but the code reads it`)
+    else assert.ok(read.has(name), `${name} is marked ${status} but the registry does not read it`)
+  }
+  for (const name of read) assert.ok(table.has(name), `the compatibility table lacks ${name}, which the code reads`)
+  // The variables users ask about most, so the table cannot quietly shrink.
+  for (const name of ['DD_TAGS', 'DD_TRACE_SAMPLE_RATE', 'DD_TRACE_OTEL_ENABLED', 'DD_TRACE_PROPAGATION_STYLE', 'DD_LOGS_INJECTION', 'DD_TRACE_<INTEGRATION>_ENABLED', 'DD_SERVICE_MAPPING']) {
+    assert.ok(table.has(name), `the compatibility table covers ${name}`)
+  }
+})
+
+test('the registry lists every environment variable the config modules read', () => {
+  for (const file of ['tracer_config.ts', 'llmobs_config.ts', 'app_package.ts', 'tags.ts']) {
     const src = readFileSync(new URL(`../../../src/config/${file}`, import.meta.url), 'utf8')
     for (const m of src.matchAll(/DD_[A-Z_]+/g)) assert.ok(ENV_VARS.some((v) => v.name === m[0]), `${m[0]} read in ${file} but not in the registry`)
   }

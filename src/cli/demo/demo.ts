@@ -8,35 +8,57 @@ import { Tracer } from '../../root/tracer.js'
 import { startFakeProvider } from './fake_provider.js'
 import { startChatService, startKnowledgeService, type Service } from './services.js'
 
-const USAGE = `usage: llmobs-ts demo [--once] [--sample-rate r] [--requests n] [--concurrency c] [--seed s]
+/** Every option `demo` accepts, with its range (the top-level --help is checked against it). */
+export const DEMO_OPTIONS = ['--once', '--sample-rate', '--requests', '--concurrency', '--seed'] as const
+
+export const DEMO_USAGE = `usage: llmobs-ts demo [--once] [--sample-rate r] [--requests n] [--concurrency c] [--seed s]
 
 Starts the local agent (port 8126 when free), runs a two-service LLM app against a fake model
-provider, then prints the delivery ledger and serves the UI until Ctrl-C (--once: exit instead,
-status 0 only when nothing was lost and nothing arrived twice).
+provider, then prints the delivery ledger and serves the UI until Ctrl-C.
+  --once          exit after the ledger instead (status 0 only when nothing was lost and
+                  nothing arrived twice)
+  --sample-rate   APM sampling rate of the app, 0 to 1 (default 0.25)
+  --requests      chat requests to run, 1 to 100000 (default 200)
+  --concurrency   requests at a time, 1 to 256 (default 8)
+  --seed          seed of the fake provider's answers and errors, an integer (default 42)
 `
 
 interface DemoOptions { once: boolean, sampleRate: number, requests: number, concurrency: number, seed: number }
 
-function parse (args: string[]): DemoOptions | string {
+const RANGES: Record<string, { key: 'sampleRate' | 'requests' | 'concurrency' | 'seed', min: number, max: number, integer: boolean }> = {
+  '--sample-rate': { key: 'sampleRate', min: 0, max: 1, integer: false },
+  '--requests': { key: 'requests', min: 1, max: 100_000, integer: true },
+  '--concurrency': { key: 'concurrency', min: 1, max: 256, integer: true },
+  '--seed': { key: 'seed', min: Number.MIN_SAFE_INTEGER, max: Number.MAX_SAFE_INTEGER, integer: true },
+}
+
+export function parseDemoArgs (args: readonly string[]): DemoOptions | string {
   const o: DemoOptions = { once: false, sampleRate: 0.25, requests: 200, concurrency: 8, seed: 42 }
   for (let i = 0; i < args.length; i++) {
     const a = args[i]
     if (a === '--once') { o.once = true; continue }
     if (a === '-h' || a === '--help') return 'help'
-    const v = Number(args[++i])
-    if (a === '--sample-rate' && v >= 0 && v <= 1) o.sampleRate = v
-    else if (a === '--requests' && Number.isInteger(v) && v > 0) o.requests = v
-    else if (a === '--concurrency' && Number.isInteger(v) && v > 0) o.concurrency = v
-    else if (a === '--seed' && Number.isInteger(v)) o.seed = v
-    else return `invalid option ${a} ${args[i] ?? ''}`
+    const eq = a.indexOf('=')
+    const name = eq > 0 ? a.slice(0, eq) : a
+    const range = RANGES[name]
+    if (range === undefined || !Object.hasOwn(RANGES, name)) return `unknown option "${a}"`
+    const text = eq > 0 ? a.slice(eq + 1) : args[++i]
+    if (text === undefined || text.trim() === '') return `${name} needs a value`
+    const v = Number(text)
+    const ok = Number.isFinite(v) && v >= range.min && v <= range.max && (!range.integer || Number.isInteger(v))
+    if (!ok) {
+      const what = range.key === 'seed' ? 'an integer' : `${range.integer ? 'an integer' : 'a number'} from ${range.min} to ${range.max}`
+      return `${name} must be ${what}, got "${text}"`
+    }
+    o[range.key] = v
   }
   return o
 }
 
 export async function runDemo (args: string[]): Promise<number> {
-  const o = parse(args)
-  if (o === 'help') { process.stdout.write(USAGE); return 0 }
-  if (typeof o === 'string') { process.stderr.write(`llmobs-ts demo: ${o}\n${USAGE}`); return 2 }
+  const o = parseDemoArgs(args)
+  if (o === 'help') { process.stdout.write(DEMO_USAGE); return 0 }
+  if (typeof o === 'string') { process.stderr.write(`llmobs-ts demo: ${o}\n${DEMO_USAGE}`); return 2 }
   const out = process.stdout
   const agent = await startAgent({ port: await portFree(8126) ? 8126 : 0, logger: { info: () => {}, warn: (m) => process.stderr.write(`agent: ${m}\n`) } })
   await fetch(`${agent.url}/api/reset`, { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: '{}' })
@@ -88,13 +110,17 @@ export async function runDemo (args: string[]): Promise<number> {
     await agent.close()
     return healthy ? 0 : 1
   }
-  out.write('serving the UI; press Ctrl-C to stop\n')
-  await new Promise<void>((resolve) => {
-    const stop = (): void => { process.off('SIGINT', stop); process.off('SIGTERM', stop); resolve() }
+  // Listening before saying so: a Ctrl-C right after the line must reach the handler.
+  const stopped = new Promise<NodeJS.Signals>((resolve) => {
+    const stop = (s: NodeJS.Signals): void => { process.off('SIGINT', stop); process.off('SIGTERM', stop); resolve(s) }
     process.on('SIGINT', stop)
     process.on('SIGTERM', stop)
   })
+  out.write('serving the UI; press Ctrl-C to stop\n')
+  const signal = await stopped
+  if (tty) out.write('\n') // after the ^C the terminal echoed
   await agent.close()
+  out.write(`llmobs-ts demo: ${signal}, stopped (local agent closed; its store: ${agent.db})\n`)
   return healthy ? 0 : 1
 }
 
