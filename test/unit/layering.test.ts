@@ -10,7 +10,7 @@ import { dirname, join, normalize, relative } from 'node:path'
  */
 const ORDER = [
   'version.ts', 'model', 'diag', 'genai', 'sampling', 'config', 'trace', 'pipeline', 'encode', 'transport', 'export',
-  'root', 'llmobs', 'otel', 'integrations', 'agent', 'cli', 'register.ts', 'index.ts',
+  'spool', 'root', 'llmobs', 'otel', 'integrations', 'agent', 'cli', 'register.ts', 'index.ts',
 ]
 
 const SRC = new URL('../../../src/', import.meta.url).pathname
