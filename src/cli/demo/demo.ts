@@ -2,6 +2,7 @@ import net from 'node:net'
 import { startAgent, type Counters, type LocalAgent } from '../../agent/start_agent.js'
 import { LLMObs } from '../../llmobs/sdk.js'
 import { Tracer } from '../../trace/tracer.js'
+import { claimDemoStore } from './demo_store.js'
 import { startFakeProvider } from './fake_provider.js'
 import { startChatService, startKnowledgeService, type Service } from './services.js'
 
@@ -35,7 +36,16 @@ export async function runDemo (args: string[]): Promise<number> {
   if (o === 'help') { process.stdout.write(USAGE); return 0 }
   if (typeof o === 'string') { process.stderr.write(`llmobs-ts demo: ${o}\n${USAGE}`); return 2 }
   const out = process.stdout
-  const agent = await startAgent({ port: await portFree(8126) ? 8126 : 0, logger: { info: () => {}, warn: (m) => process.stderr.write(`agent: ${m}\n`) } })
+  const claim = claimDemoStore()
+  if (!claim.ok) { process.stderr.write(`llmobs-ts demo: ${claim.error}\n`); return 1 }
+  let agent: LocalAgent
+  try {
+    agent = await startAgent({ port: await portFree(8126) ? 8126 : 0, db: claim.db, logger: { info: () => {}, warn: (m) => process.stderr.write(`agent: ${m}\n`) } })
+  } catch (err) {
+    claim.release()
+    throw err
+  }
+  // Its own file, locked: clearing it never touches another agent's data.
   await fetch(`${agent.url}/api/reset`, { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: '{}' })
   out.write(`local agent + intake + UI on ${agent.url} (store: ${agent.db})\n`)
   const provider = await startFakeProvider(o.seed)
@@ -77,6 +87,7 @@ export async function runDemo (args: string[]): Promise<number> {
   const healthy = ledger.lost === 0 && ledger.duplicateArrivals === 0
   if (o.once) {
     await agent.close()
+    claim.release()
     return healthy ? 0 : 1
   }
   out.write('serving the UI; press Ctrl-C to stop\n')
@@ -86,6 +97,7 @@ export async function runDemo (args: string[]): Promise<number> {
     process.on('SIGTERM', stop)
   })
   await agent.close()
+  claim.release()
   return healthy ? 0 : 1
 }
 
