@@ -23,7 +23,8 @@ if (!existsSync(file)) {
 const agent = await startAgent({ port: 0, db: file, retention: { maxAgeMs: 0, maxSpans: 0, maxBytes: 0 } })
 const get = async (path) => {
   const t = performance.now()
-  const r = await fetch(agent.url + path)
+  // One retry: a kept-alive socket the server closed while a long commit held the loop resets once.
+  const r = await fetch(agent.url + path).catch(() => fetch(agent.url + path))
   const body = await r.json()
   if (r.status !== 200) throw new Error(`${path}: ${r.status} ${JSON.stringify(body)}`)
   return { ms: performance.now() - t, body }
