@@ -423,6 +423,9 @@ const COUNTERS = {
   requests_rejected: 'Requests refused by validation (bad method, content type, body, size, API key, Host, cross-site): answered 4xx, nothing stored.',
   faults_injected: 'Requests failed or delayed on purpose through POST /api/faults (fault tests).',
   requests_quiet: 'Calls to endpoints the agent does not model (remote config, telemetry, stats), answered quietly.',
+  retention_removed_spans: 'LLM spans retention removed to keep the store within its limits (age, span count, size).',
+  retention_removed_evaluations: 'Evaluations retention removed (too old, or their trace was removed).',
+  retention_removed_chunks: 'APM chunk summaries retention removed (too old, or the store over its size limit).',
 }
 
 async function showDelivery (gen) {
