@@ -63,7 +63,8 @@ export class SpanQueries {
       return row
     })
     const page: Page<Record<string, unknown>> = { rows: out, nextCursor, more }
-    const total = p.after === undefined && !more ? rows.length : this.count(counted)
+    // Counting full-text matches costs as much as the page itself: past the first page they say `more`.
+    const total = p.after === undefined && !more ? rows.length : f.q === undefined ? this.count(counted) : undefined
     if (total !== undefined) page.total = total
     return page
   }

@@ -130,6 +130,10 @@ export class Store {
         db.pragma('journal_mode = WAL')
         db.pragma('synchronous = NORMAL')
       }
+      // 64 MiB of page cache: inserts touch a dozen B-trees (indexes, full-text, rollups) whose
+      // pages would otherwise be evicted and re-read for every batch (5x slower at 1M spans).
+      db.pragma('cache_size = -65536')
+      db.pragma('temp_store = MEMORY')
       db.exec(SCHEMA)
       const seed = db.prepare('INSERT OR IGNORE INTO counters (name, value) VALUES (?, 0)')
       for (const name of COUNTER_NAMES) seed.run(name)

@@ -128,8 +128,6 @@ function addV2 (db: SqliteDatabase): void {
 DROP INDEX IF EXISTS llmobs_spans_ml_app;
 CREATE INDEX IF NOT EXISTS llmobs_spans_start ON llmobs_spans (start_int, trace_id, span_id);
 CREATE INDEX IF NOT EXISTS llmobs_spans_duration ON llmobs_spans (duration, trace_id, span_id);
-CREATE INDEX IF NOT EXISTS llmobs_spans_tokens ON llmobs_spans (total_tokens, trace_id, span_id);
-CREATE INDEX IF NOT EXISTS llmobs_spans_cost ON llmobs_spans (coalesce(cost_usd, -1), trace_id, span_id);
 CREATE INDEX IF NOT EXISTS llmobs_spans_app ON llmobs_spans (ml_app, start_int, trace_id, span_id);
 CREATE INDEX IF NOT EXISTS llmobs_spans_model ON llmobs_spans (model_name, start_int) WHERE model_name IS NOT NULL;
 CREATE INDEX IF NOT EXISTS llmobs_spans_errors ON llmobs_spans (start_int) WHERE status = 'error';

@@ -1,7 +1,7 @@
 import { test } from 'node:test'
 import assert from 'node:assert/strict'
 import { spawnSync } from 'node:child_process'
-import { mkdtempSync, rmSync, existsSync } from 'node:fs'
+import { mkdtempSync, mkdirSync, rmSync, existsSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
@@ -30,7 +30,24 @@ test('npm start -- --once: the demo prints a ledger with nothing lost and no dup
     assert.ok(value('rode the trace') > 0)
     assert.equal(value('rode the trace') + value('rescued') + value('direct') >= created, true)
     assert.match(r.stdout, /UI: http:\/\/127\.0\.0\.1:\d+\//)
-    assert.ok(existsSync(join(cwd, '.llmobs', 'agent.db')), 'file store created on demand')
+    assert.ok(existsSync(join(cwd, '.llmobs', 'demo.db')), 'its own file store, created on demand')
+    assert.ok(!existsSync(join(cwd, '.llmobs', 'agent.db')), 'the agent\'s store is not touched')
+    assert.ok(!existsSync(join(cwd, '.llmobs', 'demo.db.lock')), 'the lock is released')
+  } finally {
+    rmSync(cwd, { recursive: true, force: true })
+  }
+})
+
+test('a second demo in the same directory refuses with a clear message instead of clearing the first one\'s store', { timeout: 30_000 }, () => {
+  const cwd = mkdtempSync(join(tmpdir(), 'llmobs-demo-'))
+  try {
+    mkdirSync(join(cwd, '.llmobs'))
+    // A live process (this test runner) holds the lock.
+    writeFileSync(join(cwd, '.llmobs', 'demo.db.lock'), String(process.pid))
+    const r = spawnSync(process.execPath, [cli, 'demo', '--once', '--requests', '1'], { cwd, encoding: 'utf8', timeout: 25_000 })
+    assert.equal(r.status, 1, `${r.stdout}\n${r.stderr}`)
+    assert.match(r.stderr, new RegExp(`another demo \\(pid ${process.pid}\\) is using .*demo\\.db; stop it first`))
+    assert.ok(!existsSync(join(cwd, '.llmobs', 'demo.db')), 'nothing opened')
   } finally {
     rmSync(cwd, { recursive: true, force: true })
   }

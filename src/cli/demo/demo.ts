@@ -5,6 +5,7 @@ import { join } from 'node:path'
 import { startAgent, type Counters, type LocalAgent } from '../../agent/start_agent.js'
 import { LLMObs } from '../../llmobs/sdk.js'
 import { Tracer } from '../../root/tracer.js'
+import { claimDemoStore } from './demo_store.js'
 import { startFakeProvider } from './fake_provider.js'
 import { startChatService, startKnowledgeService, type Service } from './services.js'
 
@@ -60,7 +61,16 @@ export async function runDemo (args: string[]): Promise<number> {
   if (o === 'help') { process.stdout.write(DEMO_USAGE); return 0 }
   if (typeof o === 'string') { process.stderr.write(`llmobs-ts demo: ${o}\n${DEMO_USAGE}`); return 2 }
   const out = process.stdout
-  const agent = await startAgent({ port: await portFree(8126) ? 8126 : 0, logger: { info: () => {}, warn: (m) => process.stderr.write(`agent: ${m}\n`) } })
+  const claim = claimDemoStore()
+  if (!claim.ok) { process.stderr.write(`llmobs-ts demo: ${claim.error}\n`); return 1 }
+  let agent: LocalAgent
+  try {
+    agent = await startAgent({ port: await portFree(8126) ? 8126 : 0, db: claim.db, logger: { info: () => {}, warn: (m) => process.stderr.write(`agent: ${m}\n`) } })
+  } catch (err) {
+    claim.release()
+    throw err
+  }
+  // Its own file, locked: clearing it never touches another agent's data.
   await fetch(`${agent.url}/api/reset`, { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: '{}' })
   out.write(`local agent + intake + UI on ${agent.url} (store: ${agent.db})\n`)
   const provider = await startFakeProvider(o.seed)
@@ -108,6 +118,7 @@ export async function runDemo (args: string[]): Promise<number> {
   if (healthy) rmSync(spoolDir, { recursive: true, force: true })
   if (o.once) {
     await agent.close()
+    claim.release()
     return healthy ? 0 : 1
   }
   // Listening before saying so: a Ctrl-C right after the line must reach the handler.
@@ -120,6 +131,7 @@ export async function runDemo (args: string[]): Promise<number> {
   const signal = await stopped
   if (tty) out.write('\n') // after the ^C the terminal echoed
   await agent.close()
+  claim.release()
   out.write(`llmobs-ts demo: ${signal}, stopped (local agent closed; its store: ${agent.db})\n`)
   return healthy ? 0 : 1
 }
