@@ -11,7 +11,7 @@
 import { createRequire } from 'node:module'
 import { resolveLlmobsConfig } from './config/llmobs_config.js'
 import { log } from './diag/logger.js'
-import { noteAutoInstrumentation } from './diag/startup.js'
+import { noteAutoInstrumentation } from './root/startup.js'
 import { installAutoInstrumentation, INSTRUMENTED_MODULES } from './integrations/auto.js'
 import { enableGlobalOtel } from './root/global_tracer.js'
 

@@ -75,7 +75,7 @@ export interface LocalAgent {
   counters (): Counters
   /** For in-process tests and tools: read-only use (writes belong to the HTTP endpoints). */
   readonly store: Store
-  /** The store's bounds; `step()` runs one batch now (tests, tools). */
+  /** @internal The store's bounds; `step()` runs one batch now (tests, tools). */
   readonly retention: Retention
 }
 

@@ -101,8 +101,9 @@ export interface StoreOptions {
 
 export class Store {
   readonly queries: StoreQueries
+  /** @internal The price table costs are computed from. */
   readonly prices: PriceTable
-  /** For the query modules and retention: the database itself (writes belong to `commit`). */
+  /** @internal For the query modules and retention: the database itself (writes belong to `commit`). */
   readonly db: SqliteDatabase
   private readonly rollups: Rollups
   private readonly insertFts: SqliteStatement
