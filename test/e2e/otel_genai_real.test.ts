@@ -4,6 +4,7 @@ import { generateText, stepCountIs, streamText, tool, wrapLanguageModel } from '
 import { createOpenAI } from '@ai-sdk/openai'
 import OpenAI from 'openai'
 import { OpenAIInstrumentation } from '@traceloop/instrumentation-openai'
+import { join } from 'node:path'
 import { z } from 'zod'
 import { startAgent } from '../../src/agent/start_agent.js'
 import type { SpanRecord } from '../../src/agent/store_queries.js'
@@ -165,4 +166,32 @@ test('one call, one span: our AI SDK middleware + AI SDK telemetry give one llm 
   const doSpans = lastApm.filter((s) => /\.do(Generate|Stream)$/.test(s.meta['ai.operationId'] ?? ''))
   assert.equal(doSpans.length, 3, 'the telemetry\'s model-call spans stay APM spans')
   assert.ok(doSpans.every((s) => s.meta['_dd.llmobs.artificial_gen_ai_tags'] === 'true'), 'marked so the backend does not convert them')
+})
+
+test('one call, one span: automatic mode (llmobs-ts/register) + OpenLLMetry enabled by register in a CommonJS app', async () => {
+  await stored()
+  const { spawn } = await import('node:child_process')
+  const root = new URL('../../../', import.meta.url).pathname
+  const child = spawn(process.execPath, ['-r', new URL('../../src/register.js', import.meta.url).pathname, join(root, 'test/fixtures/otel/openai_auto.cjs')], {
+    cwd: root,
+    env: { ...process.env, DD_LLMOBS_ENABLED: '1', DD_LLMOBS_ML_APP: 'otel-auto', DD_TRACE_AGENT_URL: agent.url, PROVIDER_URL: provider.url, DD_TRACE_FLUSH_INTERVAL: '60000' },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  })
+  let out = ''
+  let err = ''
+  child.stdout.on('data', (d: Buffer) => { out += String(d) })
+  child.stderr.on('data', (d: Buffer) => { err += String(d) })
+  const code = await new Promise<number | null>((resolve) => child.once('exit', resolve))
+  assert.equal(code, 0, err)
+  const lines = out.trim().split('\n').map((l) => JSON.parse(l) as { span?: { name: string, scope?: string, artificial?: string }, done?: boolean })
+  assert.ok(lines.some((l) => l.done === true), out)
+  const otelSpans = lines.flatMap((l) => (l.span?.scope === '@traceloop/instrumentation-openai' ? [l.span] : []))
+  assert.equal(otelSpans.length, 2, `register enabled OpenLLMetry before openai was required: ${out}`)
+  assert.ok(otelSpans.every((s) => s.artificial === 'true'), 'its spans stay APM spans, marked')
+  const spans = (await getJson<{ spans: Array<SpanRecord & { event: Ev }> }>(agent.url, '/api/spans?ml_app=otel-auto&limit=1000')).spans
+  const inputs = spans.map((s) => s.event.meta.input?.messages?.[0]?.content).sort()
+  assert.deepEqual(inputs, ['auto plain', 'auto streamed'], `one llm span per call: ${spans.map((s) => `${s.kind}:${s.name}`).join(', ')}`)
+  assert.ok(spans.every((s) => s.kind === 'llm' && s.name === 'openai.chat.completions.create' && s.event.tags.includes('source:integration')), 'ours wins')
+  assert.ok(spans.every((s) => s.event.meta.output?.messages?.[0]?.content === 'Hello world'))
+  assert.equal(err.split('\n').filter((l) => /warn|error/i.test(l)).length, 0, err)
 })
