@@ -11,6 +11,8 @@ const RUNS = Number(process.env.BENCH_RUNS ?? 5)
 const QUESTIONS = [
   { title: 'root span start+finish, 5 tags (full pipeline to a null agent)', file: 'subjects/spans.mjs', arg: 'root-span', subjects: ['llmobs-ts', 'dd-trace', 'otel'], unit: 'µs/op' },
   { title: '10-span trace (full pipeline to a null agent)', file: 'subjects/spans.mjs', arg: 'trace-10', subjects: ['llmobs-ts', 'dd-trace', 'otel'], unit: 'µs/op' },
+  { title: 'OTel API: root span, 5 attributes (our bridge, full pipeline to a null agent; OTel SDK, null exporter; dd-trace\'s bridge)', file: 'subjects/otel_bridge.mjs', arg: 'root-span', subjects: ['llmobs-ts', 'otel-sdk', 'dd-trace'], unit: 'µs/op' },
+  { title: 'OTel API: 10-span trace (same three)', file: 'subjects/otel_bridge.mjs', arg: 'trace-10', subjects: ['llmobs-ts', 'otel-sdk', 'dd-trace'], unit: 'µs/op' },
   { title: 'v0.4 encode, 10-span trace with a 1 KB meta_struct', file: 'subjects/encode.mjs', arg: undefined, subjects: ['llmobs-ts', 'msgpackr'], unit: 'µs/op' },
   { title: 'LLMObs: workflow wrapping an annotated llm span, 100k pairs (CPU per pair, RSS growth)', file: 'subjects/llmobs_pairs.mjs', arg: '100000', subjects: ['llmobs-ts', 'dd-trace'], unit: 'µs/pair', metric: 'cpuNsPerOp', extra: 'rssGrowthMiB', nodeArgs: ['--expose-gc'] },
 ]

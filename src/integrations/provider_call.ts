@@ -76,6 +76,8 @@ function follow (call: LlmCall, op: Operation, result: unknown, streaming: boole
     }, (err: unknown) => call.fail(err))
     return
   }
+  // A stream handed back bare, not in the SDK's promise (OpenLLMetry's openai wrapper does that).
+  if (streaming && isAsyncIterable(result)) { followStream(call, op, result); return }
   log.warnOnce(`integration.${op.integration}.shape`, `${op.integration}: the SDK returned an object this version of llmobs-ts does not recognise; the call is traced without its response`)
   call.succeed({})
 }
@@ -99,6 +101,10 @@ function followStream (call: LlmCall, op: Operation, stream: unknown): void {
   }, () => controller?.signal?.aborted === true)
   if (ok) call.watch(stream as object)
   else call.succeed({})
+}
+
+function isAsyncIterable (v: unknown): boolean {
+  return v !== null && typeof v === 'object' && typeof (v as { [Symbol.asyncIterator]?: unknown })[Symbol.asyncIterator] === 'function'
 }
 
 /** Reading a response must never leave the span open: a reader that throws yields nothing. */

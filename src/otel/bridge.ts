@@ -10,6 +10,13 @@ import type { OtelAttributes } from './dd_mapping.js'
 import { BridgePropagator, SUPPRESS_TRACING_KEY } from './propagator.js'
 import { fromOtelSpanContext } from './span_context.js'
 
+/**
+ * The OTel view of one of our spans (bridge span, or proxy once asked for), kept on the span: a
+ * WeakMap entry per span cost a third of a span's time, most of it in the GC's ephemeron work.
+ */
+const VIEW = Symbol('llmobs-ts.otelView')
+type Viewed = Span & { [VIEW]?: BridgeSpan }
+
 /** Called around bridge spans' lives (the GenAI → LLM Observability mapping). */
 export interface SpanLifecycle {
   onStart (span: BridgeSpan, parent: Span | undefined): void
@@ -27,8 +34,6 @@ export class OtelBridge implements BridgeHost {
   readonly propagator: BridgePropagator
   readonly resource: OtelAttributes = {}
   readonly lifecycles: SpanLifecycle[] = []
-  /** The OTel view of each of our spans that has one (bridge spans, and proxies once asked for). */
-  private readonly views = new WeakMap<Span, BridgeSpan>()
 
   /** `tracerOf` is read at each use: `llmobs-ts/register` installs the bridge before the tracer exists. */
   constructor (private readonly tracerOf: () => Tracer) {
@@ -60,15 +65,16 @@ export class OtelBridge implements BridgeHost {
   }
 
   bridgeSpanOf (span: Span): BridgeSpan | undefined {
-    return this.views.get(span)
+    const v = (span as Viewed)[VIEW]
+    return v !== undefined && v.host === this ? v : undefined
   }
 
   /** The OTel view of one of our spans; a span started by our own API gets a proxy. */
   viewOf (span: Span): BridgeSpan {
-    let v = this.views.get(span)
+    let v = this.bridgeSpanOf(span)
     if (v === undefined) {
       v = new BridgeSpan(span, this, false, 0, span.name, { name: 'llmobs-ts', version: undefined })
-      this.views.set(span, v)
+      ;(span as Viewed)[VIEW] = v
     }
     return v
   }
@@ -89,7 +95,7 @@ export class OtelBridge implements BridgeHost {
       const startTime = o.startTime === undefined ? undefined : toEpochMs(o.startTime)
       const dd = this.tracer.startSpan(spanName === '' ? 'otel.span' : spanName, { childOf: parent, startTime })
       const span = new BridgeSpan(dd, this, true, kind, spanName, scope)
-      this.views.set(dd, span)
+      ;(dd as Viewed)[VIEW] = span
       if (o.attributes !== undefined) span.setAttributes(o.attributes)
       if (Array.isArray(o.links)) span.addLinks(o.links)
       const parentSpan = parent instanceof Span ? parent : undefined

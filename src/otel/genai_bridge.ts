@@ -112,12 +112,22 @@ export class GenAiLifecycle implements SpanLifecycle {
     if (adopted) span.dd.meta[ARTIFICIAL_GEN_AI_TAGS_KEY] = ARTIFICIAL_GEN_AI_TAGS_VALUE
   }
 
-  /** An LLMObs span of ours started under an OTel model-call span: that OTel span is superseded. */
+  /**
+   * An LLMObs span of ours started under an OTel model-call span: that OTel span is superseded.
+   * Under a live OTel GenAI span, ours nests under it in LLM Observability too: our SDK sees only
+   * its own spans as parents, and the OTel one becomes an LLMObs span only when it ends.
+   */
   private onLlmobsStart (span: Span, state: LlmobsSpanState): void {
-    if (!isModelCall(state)) return
+    if (this.bridge.bridgeSpanOf(span)?.owned === true) return // an OTel span being adopted: linked already
     const parent = this.live.get(span.parentId)
-    const target = (parent?.genai as GenAiInfo | undefined)?.modelCallAbove
-    if (target !== undefined && target.dd.traceId === span.traceId) (target.genai as GenAiInfo).superseded = true
+    const info = parent?.genai as GenAiInfo | undefined
+    if (parent === undefined || info === undefined || parent.dd.traceId !== span.traceId) return
+    if (isModelCall(state) && info.modelCallAbove !== undefined) (info.modelCallAbove.genai as GenAiInfo).superseded = true
+    // The nearest OTel GenAI span that will be an LLMObs span; a superseded one hands on its own parent.
+    const p: LlmobsParent | undefined = info.candidate && !info.superseded ? { bridge: parent } : info.parent
+    if (p === undefined || !('bridge' in p)) return // our SDK found the native parent itself
+    state.traceId = this.linkOf(p.bridge).traceId
+    state.parentId = hexToDecimal(p.bridge.dd.spanId)
   }
 
   private linkOf (span: BridgeSpan): LlmobsLink {
