@@ -21,6 +21,10 @@ interface GenAiInfo {
   modelCallAbove: BridgeSpan | undefined
   /** Another span (ours) already records this provider call: stay an APM span. */
   superseded: boolean
+  /** One of our model spans started under this span (attributes may admit it only at its end). */
+  ourModelInside: boolean
+  /** The bridge span this one was started under, if any. */
+  above: BridgeSpan | undefined
 }
 
 const MODEL_KINDS = new Set(['llm', 'embedding'])
@@ -40,6 +44,8 @@ const MODEL_KINDS = new Set(['llm', 'embedding'])
  */
 export class GenAiLifecycle implements SpanLifecycle {
   private readonly live = new Map<string, BridgeSpan>()
+  /** Our model spans per trace (bounded): an OTel model span of the same call may be a sibling. */
+  private readonly ours = new WeakMap<object, Array<{ span: Span, state: LlmobsSpanState }>>()
 
   constructor (private readonly bridge: OtelBridge, private readonly llmobs: LLMObs) {
     llmobs.onSpanStart((span, state) => { this.onLlmobsStart(span, state) })
@@ -69,11 +75,14 @@ export class GenAiLifecycle implements SpanLifecycle {
       link: undefined,
       modelCallAbove: modelCall ? span : aboveInfo?.modelCallAbove,
       superseded: false,
+      ourModelInside: false,
+      above,
     }
     // Our integration's model span around this OTel one: the same call, traced already.
     if (modelCall && llmobsParent !== undefined && 'native' in llmobsParent && isModelCall(getState(llmobsParent.native))) info.superseded = true
     span.genai = info
-    if (candidate || aboveInfo !== undefined) this.live.set(span.dd.spanId, span)
+    // Every live bridge span: an instrumentation may set its admitting attributes only at the end.
+    this.live.set(span.dd.spanId, span)
   }
 
   beforeFinish (span: BridgeSpan): void {
@@ -81,7 +90,9 @@ export class GenAiLifecycle implements SpanLifecycle {
     this.live.delete(span.dd.spanId)
     const r = this.map(span)
     if (!r.admitted) return
-    if (info?.superseded === true && MODEL_KINDS.has(r.kind)) {
+    // Decided again at the end, for spans whose GenAI attributes arrived after their start.
+    const insideOurs = info?.parent !== undefined && 'native' in info.parent && isModelCall(getState(info.parent.native))
+    if (MODEL_KINDS.has(r.kind) && (info?.superseded === true || info?.ourModelInside === true || insideOurs || this.sameCallTraced(span, r.modelName, r.modelProvider))) {
       span.dd.meta[ARTIFICIAL_GEN_AI_TAGS_KEY] = ARTIFICIAL_GEN_AI_TAGS_VALUE
       return
     }
@@ -119,15 +130,47 @@ export class GenAiLifecycle implements SpanLifecycle {
    */
   private onLlmobsStart (span: Span, state: LlmobsSpanState): void {
     if (this.bridge.bridgeSpanOf(span)?.owned === true) return // an OTel span being adopted: linked already
+    if (isModelCall(state)) {
+      const list = this.ours.get(span.trace) ?? []
+      if (list.length < 256) list.push({ span, state })
+      this.ours.set(span.trace, list)
+    }
     const parent = this.live.get(span.parentId)
     const info = parent?.genai as GenAiInfo | undefined
     if (parent === undefined || info === undefined || parent.dd.traceId !== span.traceId) return
+    if (isModelCall(state)) {
+      for (let b: BridgeSpan | undefined = parent; b !== undefined; b = (b.genai as GenAiInfo | undefined)?.above) {
+        const i = b.genai as GenAiInfo | undefined
+        if (i === undefined || i.ourModelInside) break
+        i.ourModelInside = true
+      }
+    }
     if (isModelCall(state) && info.modelCallAbove !== undefined) (info.modelCallAbove.genai as GenAiInfo).superseded = true
     // The nearest OTel GenAI span that will be an LLMObs span; a superseded one hands on its own parent.
     const p: LlmobsParent | undefined = info.candidate && !info.superseded ? { bridge: parent } : info.parent
     if (p === undefined || !('bridge' in p)) return // our SDK found the native parent itself
     state.traceId = this.linkOf(p.bridge).traceId
     state.parentId = hexToDecimal(p.bridge.dd.spanId)
+  }
+
+  /**
+   * An SDK may start its own OTel span beside our integration's rather than inside it (the
+   * Anthropic SDK's stream helper does): the same call when one of our model spans in this trace
+   * ran at the same time, for the same provider and model.
+   */
+  private sameCallTraced (span: BridgeSpan, model: string | undefined, provider: string | undefined): boolean {
+    const list = this.ours.get(span.dd.trace)
+    if (list === undefined || model === undefined) return false
+    const start = startNs(span.dd)
+    const now = Date.now() * 1e6
+    return list.some(({ span: o, state }) => {
+      const oStart = startNs(o)
+      if (oStart > now || (o.isFinished && oStart + o.duration < start)) return false
+      const p = state.modelProvider?.toLowerCase()
+      if (p !== undefined && provider !== undefined && p !== provider && p !== 'custom') return false
+      const m = state.modelName
+      return m !== undefined && (model.startsWith(m) || m.startsWith(model))
+    })
   }
 
   private linkOf (span: BridgeSpan): LlmobsLink {
@@ -158,6 +201,10 @@ export class GenAiLifecycle implements SpanLifecycle {
       scope: span.scope,
     })
   }
+}
+
+function startNs (s: Span): number {
+  return s.startSec * 1e9 + s.startNsec
 }
 
 function isModelCall (state: LlmobsSpanState | undefined): boolean {

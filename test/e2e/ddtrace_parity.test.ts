@@ -69,7 +69,9 @@ const EXPECTED_DIFFERENCES: Expected[] = [
   { span: '*', field: 'apm.metrics.process_id', dd: 'present', ours: A, why: 'as apm.meta.language' },
   { span: '*', field: 'apm.type', dd: '', ours: 'llm', why: 'LLMObs spans keep APM type llm (dd-trace sets none on manual spans)' },
   // dd-trace's HTTP client integrations.
-  { span: 'apm:http.request', field: 'apm', dd: 'sent', ours: A, why: 'dd-trace traces fetch/http clients; llmobs-ts has no HTTP client integration' },
+  { span: 'apm:http.request', field: 'apm', dd: 'sent', ours: A, why: 'dd-trace names its own HTTP client spans http.request; ours come from the OTel http/undici instrumentations register enables, named as the Datadog Agent maps OTel spans' },
+  { span: 'apm:http.client.request', field: 'apm', dd: A, ours: 'sent', why: 'the OTel undici (fetch) instrumentation through our bridge, named by the Agent\'s OTLP mapping (see the row above)' },
+  { span: 'apm:client.request', field: 'apm', dd: A, ours: 'sent', why: 'the OTel http instrumentation through our bridge; a CLIENT span the Agent\'s mapping names client.request' },
   { span: 'apm:tcp.connect', field: 'apm', dd: 'sent', ours: A, why: 'dd-trace traces net connections; llmobs-ts does not' },
   // OpenAI.
   { span: 'OpenAI.createChatCompletion#2', field: 'event.meta.metadata.stream_status', dd: A, ours: 'completed', why: 'streams say how they ended (completed, cancelled, aborted, error)' },

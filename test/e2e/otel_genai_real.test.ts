@@ -140,7 +140,7 @@ test('one call, one span: wrapOpenAI + OpenLLMetry on the same client give our s
   const spans = await stored()
   const otelApm = lastApm.filter((s) => s.meta['otel.scope.name'] === '@traceloop/instrumentation-openai')
   assert.deepEqual(spans.map((s) => s.kind), ['llm', 'llm'], spans.map((s) => `${s.kind}:${s.name}`).join(', '))
-  assert.deepEqual(spans.map((s) => s.name), ['openai.chat.completions.create', 'openai.chat.completions.create'], 'ours, not the OTel one')
+  assert.deepEqual(spans.map((s) => s.name), ['OpenAI.createChatCompletion', 'OpenAI.createChatCompletion'], 'ours, not the OTel one')
   assert.ok(spans.every((s) => s.event.tags.includes('source:integration')))
   assert.deepEqual(spans.map((s) => s.event.meta.input.messages[0].content), ['both', 'both, streamed'])
   // OpenLLMetry hands the stream back outside openai's promise: ours still reads it.
@@ -159,7 +159,7 @@ test('one call, one span: our AI SDK middleware + AI SDK telemetry give one llm 
   const kinds = spans.map((s) => `${s.kind}:${s.name}`)
   const llms = spans.filter((s) => s.kind === 'llm')
   assert.equal(llms.length, 3, `3 model calls, 3 llm spans: ${kinds.join(', ')}`)
-  assert.deepEqual(llms.map((s) => s.name), ['ai.doGenerate', 'ai.doGenerate', 'ai.doStream'], 'our middleware\'s spans win')
+  assert.deepEqual(llms.map((s) => s.name), ['doGenerate', 'doGenerate', 'doStream'], 'our middleware\'s spans win')
   const wfs = spans.filter((s) => s.kind === 'workflow').map((s) => s.event)
   assert.equal(wfs.length, 2, kinds.join(', '))
   for (const l of llms) assert.ok(wfs.some((w) => w.span_id === l.event.parent_id), `${l.name} nests under a telemetry workflow`)
@@ -191,7 +191,7 @@ test('one call, one span: automatic mode (llmobs-ts/register) + OpenLLMetry enab
   const spans = (await getJson<{ spans: Array<SpanRecord & { event: Ev }> }>(agent.url, '/api/spans?ml_app=otel-auto&limit=1000')).spans
   const inputs = spans.map((s) => s.event.meta.input?.messages?.[0]?.content).sort()
   assert.deepEqual(inputs, ['auto plain', 'auto streamed'], `one llm span per call: ${spans.map((s) => `${s.kind}:${s.name}`).join(', ')}`)
-  assert.ok(spans.every((s) => s.kind === 'llm' && s.name === 'openai.chat.completions.create' && s.event.tags.includes('source:integration')), 'ours wins')
+  assert.ok(spans.every((s) => s.kind === 'llm' && s.name === 'OpenAI.createChatCompletion' && s.event.tags.includes('source:integration')), 'ours wins')
   assert.ok(spans.every((s) => s.event.meta.output?.messages?.[0]?.content === 'Hello world'))
   assert.equal(err.split('\n').filter((l) => /warn|error/i.test(l)).length, 0, err)
 })

@@ -22,7 +22,8 @@ const SLOW = { timeout: 5 * 60_000 }
 interface Run { code: number | null, stdout: string, stderr: string }
 
 // The project's processes get a clean environment: no NODE_PATH, NODE_OPTIONS or DD_* from the test run.
-const CLEAN_ENV: NodeJS.ProcessEnv = Object.fromEntries(['PATH', 'HOME', 'TMPDIR'].filter((k) => process.env[k] !== undefined).map((k) => [k, process.env[k]]))
+// LLM Observability explicitly off: loading llmobs-ts/register stays silent (unset, it says once how to turn it on).
+const CLEAN_ENV: NodeJS.ProcessEnv = { ...Object.fromEntries(['PATH', 'HOME', 'TMPDIR'].filter((k) => process.env[k] !== undefined).map((k) => [k, process.env[k]])), DD_LLMOBS_ENABLED: 'false' }
 
 function run (cmd: string, args: string[], cwd: string, env: NodeJS.ProcessEnv = CLEAN_ENV): Promise<Run> {
   return new Promise((resolve, reject) => {

@@ -68,7 +68,7 @@ async function frozenRun (mode: 'flush' | 'lambda' | 'none'): Promise<void> {
   // child does deliver, just not while frozen); the flushed one is not sent twice.
   if (mode === 'none') await waitFor(async () => (await storedCount(mlApp)) === 1, 30_000, 'the event after thawing')
   const { spans } = await getJson<{ spans: Array<{ name: string, path: string }> }>(agent.url, `/api/spans?ml_app=${mlApp}&limit=100`)
-  assert.deepEqual(spans.map((s) => [s.name, s.path]), [['openai.chat.completions.create', 'trace']])
+  assert.deepEqual(spans.map((s) => [s.name, s.path]), [['OpenAI.createChatCompletion', 'trace']])
   svc.child.kill('SIGKILL')
   children.delete(svc.child)
 }
