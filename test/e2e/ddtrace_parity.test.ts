@@ -33,6 +33,9 @@ async function run (mode: 'dd' | 'ours', sink: Sink, fakes: { openai: string, an
     DD_TELEMETRY_ENABLED: 'false',
     DD_INSTRUMENTATION_TELEMETRY_ENABLED: 'false',
     DD_REMOTE_CONFIGURATION_ENABLED: 'false',
+    // dd-trace reads the commit from .git (present in a clone, absent in a worktree): source code
+    // integration is not a parity question, and the sha changes with every commit.
+    DD_TRACE_GIT_METADATA_ENABLED: 'false',
   }
   const args = mode === 'dd' ? ['-e', PARITY_WORKLOAD] : ['-r', `${REPO_ROOT}dist/src/register.js`, '-e', PARITY_WORKLOAD]
   const child = spawn(process.execPath, args, { cwd: REPO_ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] })
