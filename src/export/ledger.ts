@@ -59,13 +59,18 @@ export interface LlmobsStats {
   spool?: SpoolCounters
 }
 
-/** See src/spool/spool.ts SpoolStats. */
+/** What the durable spool did so far (`llmobs.stats().spool`, present when the spool is on). */
 export interface SpoolCounters {
+  /** Span events appended (evaluations: `evaluationsSpooled`). */
   spooled: number
   evaluationsSpooled: number
+  /** Events not spooled because the spool was at maxBytes (they still travel in memory). */
   full: number
+  /** fs errors caught (a failed write also turns the spool off for the process). */
   errors: number
+  /** Bytes written to segment files (appends and releases) since the spool opened. */
   bytesWritten: number
+  /** Bytes and segment files the spool holds now (its own and adopted). */
   bytes: number
   segments: number
   adoptedOwners: number
@@ -73,6 +78,7 @@ export interface SpoolCounters {
   tornTails: number
   corruptSegments: number
   evaluationsReplayed: number
+  /** The spool stopped after an fs error. */
   broken: boolean
 }
 

@@ -2,6 +2,7 @@ import { mkdirSync, rmSync } from 'node:fs'
 import { DEFAULTS } from '../config/defaults.js'
 import type { SpoolConfig } from '../config/llmobs_config.js'
 import { log } from '../diag/logger.js'
+import type { SpoolCounters } from '../export/ledger.js'
 import { createOwnerDir } from './owner_lock.js'
 import type { EventKind } from './record_codec.js'
 import { claimDead, readAdopted, type ReplayCounters } from './replay.js'
@@ -9,27 +10,8 @@ import { SegmentSet, type SpoolRef } from './segment_set.js'
 
 export type { SpoolRef } from './segment_set.js'
 
-export interface SpoolStats {
-  /** Span events appended (evaluations: `evaluationsSpooled`). */
-  spooled: number
-  evaluationsSpooled: number
-  /** Events not spooled because the spool was at maxBytes (they still travel in memory). */
-  full: number
-  /** fs errors caught (a failed write also turns the spool off for the process). */
-  errors: number
-  /** Bytes written to segment files (appends and releases) since the spool opened. */
-  bytesWritten: number
-  /** Bytes and segment files the spool holds now (its own and adopted). */
-  bytes: number
-  segments: number
-  adoptedOwners: number
-  adoptedSegments: number
-  tornTails: number
-  corruptSegments: number
-  evaluationsReplayed: number
-  /** The spool stopped after an fs error. */
-  broken: boolean
-}
+/** What the spool did so far (one definition, beside the ledger's stats that carry it). */
+export type SpoolStats = SpoolCounters
 
 /** Where replayed events go: false when no one can take them now (they stay on disk). */
 export type ReplaySink = (kind: EventKind, json: string, ref: SpoolRef) => boolean
