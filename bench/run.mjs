@@ -81,6 +81,8 @@ if (process.env.BENCH_SKIP_CALLGRIND !== '1') {
     console.log('')
   }
 }
+// Done: the null agent's pipe would otherwise keep this process waiting.
+agentProc.kill()
 
 function spawnSyncCollect (mode, n) {
   // One thread and a predictable GC schedule: otherwise background compiler and GC threads make

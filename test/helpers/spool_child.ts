@@ -98,17 +98,8 @@ export async function setFault (agent: LocalAgent, fault: Record<string, unknown
   if (r.status !== 200) throw new Error(`fault: ${r.status} ${r.body}`)
 }
 
-/** A small seeded PRNG: kill moments are random, and reproducible from the printed seed. */
-export function prng (seed: number): () => number {
-  let a = seed >>> 0
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0
-    let t = a
-    t = Math.imul(t ^ (t >>> 15), t | 1)
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61)
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296
-  }
-}
+/** A small seeded PRNG (the demo's): kill moments are random, and reproducible from the printed seed. */
+export { prng } from '../../src/cli/demo/prng.js'
 
 export function invariantHolds (s: { created: number, delivered: number, pending: number, dropped: Record<string, number | undefined> }): boolean {
   const dropped = Object.values(s.dropped).reduce<number>((a, b) => a + (b ?? 0), 0)
