@@ -101,8 +101,6 @@ export class TraceWriter {
   private closed = false
   /** The payload being buffered. */
   private current: PayloadRef = newRef()
-  /** Payloads (buffered or in flight) holding each trace's chunks; weak, so traces leave freely. */
-  private readonly payloadsOf = new WeakMap<TraceState, PayloadRef[]>()
   /** A request-scoped flush found every slot taken: send the buffer when one frees. */
   private sendWhenSlotFrees = false
 
@@ -257,7 +255,7 @@ export class TraceWriter {
    * flight are not waited for.
    */
   async flushTrace (trace: TraceState, timeoutMs: number): Promise<void> {
-    const refs = this.payloadsOf.get(trace)
+    const refs = payloadsOf(trace)
     if (refs === undefined) return
     if (refs.includes(this.current)) {
       if (this.inflight.size < TRACE_FLUSH_CONCURRENCY) this.sendBuffered()
@@ -333,13 +331,16 @@ export class TraceWriter {
 
   /** Remembers that the buffered payload holds a chunk of `trace` (most traces: one payload). */
   private notePayload (trace: TraceState): void {
-    const refs = this.payloadsOf.get(trace)
-    if (refs === undefined) { this.payloadsOf.set(trace, [this.current]); return }
-    if (refs[refs.length - 1] === this.current) return
+    const slot = trace.payloadSlot as PayloadRef | PayloadRef[] | undefined
+    // Most traces leave in one payload: the slot holds that ref itself, no array.
+    if (slot === undefined) { trace.payloadSlot = this.current; return }
+    if (slot === this.current) return
+    if (!Array.isArray(slot)) { trace.payloadSlot = slot.done ? this.current : [slot, this.current]; return }
+    if (slot[slot.length - 1] === this.current) return
     // A long trace leaves in many payloads: forget the settled ones.
-    const live = refs.filter((r) => !r.done)
+    const live = slot.filter((r) => !r.done)
     live.push(this.current)
-    this.payloadsOf.set(trace, live)
+    trace.payloadSlot = live
   }
 
   /**
@@ -449,6 +450,12 @@ export class TraceWriter {
 }
 
 const NO_RIDERS: unknown[] = []
+
+/** Payloads (buffered or in flight) noted as holding chunks of `trace`. */
+function payloadsOf (trace: TraceState): PayloadRef[] | undefined {
+  const slot = trace.payloadSlot as PayloadRef | PayloadRef[] | undefined
+  return slot === undefined || Array.isArray(slot) ? slot : [slot]
+}
 
 function newRef (): PayloadRef {
   return { done: false, settled: undefined, resolve: undefined }

@@ -16,19 +16,17 @@ import { LlmobsHooks } from './tracer_hooks.js'
  * direct, or handed over by a refused trace payload).
  */
 
-/** Events of each trace not known settled; weak, so a trace and its records leave together. */
-const recordsOf = new WeakMap<TraceState, EventRecord[]>()
-
 /** Prune settled records of a long trace (an agent loop) once its list reaches this length. */
 const PRUNE_AT = 64
 
 export function noteTraceRecord (trace: TraceState, record: EventRecord): void {
-  const list = recordsOf.get(trace)
-  if (list === undefined) { recordsOf.set(trace, [record]); return }
+  // The trace's slot holds its events not known settled, and leaves with the trace.
+  const list = trace.recordSlot as EventRecord[] | undefined
+  if (list === undefined) { trace.recordSlot = [record]; return }
   if (list.length >= PRUNE_AT) {
     const live = list.filter((r) => !r.settled)
     live.push(record)
-    recordsOf.set(trace, live)
+    trace.recordSlot = live
     return
   }
   list.push(record)
@@ -94,7 +92,7 @@ function takeOutFinished (tracer: Tracer, trace: TraceState): void {
 }
 
 async function flushRecords (trace: TraceState, timeoutMs: number): Promise<void> {
-  const list = recordsOf.get(trace)
+  const list = trace.recordSlot as EventRecord[] | undefined
   if (list === undefined) return
   const byCore = new Map<LlmobsCore, Set<EventRecord>>()
   for (const r of list) {

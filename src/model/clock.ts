@@ -50,7 +50,13 @@ export function epochNsLow (sec: number, nsec: number): number {
   return sum - Math.floor(sum / TWO_32) * TWO_32
 }
 
-/** Exact epoch nanoseconds as a decimal string (for JSON payloads; not on the hot path). */
+/**
+ * Exact epoch nanoseconds as a decimal string (every LLMObs event's start_ns). With nsec inside
+ * its second the digits are sec's followed by nsec padded to nine, no BigInt needed.
+ */
 export function epochNsString (sec: number, nsec: number): string {
+  if (sec > 0 && Number.isInteger(sec) && Number.isInteger(nsec) && nsec >= 0 && nsec < 1e9) {
+    return String(sec) + String(nsec + 1e9).slice(1)
+  }
   return (BigInt(sec) * 1000000000n + BigInt(nsec)).toString()
 }

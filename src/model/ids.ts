@@ -52,9 +52,36 @@ export function traceIdHigh (epochSec: number): string {
   return lastHigh
 }
 
-/** Decimal form of a 16-char hex id (Datadog headers, LLMObs span ids). Off the hot path. */
+/**
+ * Decimal form of a hex id of up to 16 digits (Datadog headers; every LLMObs span id, so it is on
+ * the LLM span's start path). Two uint32 halves in float arithmetic that stays exact: value =
+ * hi * 2^32 + lo, and 2^32 = 4294 * 10^6 + 967296, so `low` below stays under 2^53. BigInt
+ * parsing and printing cost several times more; anything that is not plain hex takes that path.
+ */
 export function hexToDecimal (hex: string): string {
-  return BigInt('0x' + hex).toString(10)
+  const n = hex.length
+  if (n === 0 || n > 16) return BigInt('0x' + hex).toString(10)
+  const split = n > 8 ? n - 8 : 0
+  const hi = split === 0 ? 0 : parseHex32(hex, 0, split)
+  const lo = parseHex32(hex, split, n)
+  if (hi < 0 || lo < 0) return BigInt('0x' + hex).toString(10)
+  if (hi === 0) return String(lo)
+  const low = hi * 967296 + lo
+  const high = hi * 4294 + Math.floor(low / 1e6)
+  const rem = low % 1e6
+  return String(high) + String(rem + 1e6).slice(1)
+}
+
+/** Up to eight hex digits of `s` in [from, to) as a uint32, or -1 when one is not a hex digit. */
+function parseHex32 (s: string, from: number, to: number): number {
+  let v = 0
+  for (let i = from; i < to; i++) {
+    const c = s.charCodeAt(i)
+    const d = c >= 48 && c <= 57 ? c - 48 : c >= 97 && c <= 102 ? c - 87 : c >= 65 && c <= 70 ? c - 55 : -1
+    if (d < 0) return -1
+    v = v * 16 + d
+  }
+  return v
 }
 
 /** 16-char hex form of a decimal uint64 string; undefined when it is not one. */

@@ -40,6 +40,14 @@ export interface TraceState {
   finished: SpanData[]
   /** Sampling metrics to put on the first span of the next chunk (`_dd.rule_psr`, ...). */
   pendingMetrics: Record<string, number> | undefined
+  /**
+   * Where a request-scoped flush finds this trace's work: the trace writer's payloads holding its
+   * chunks and the LLMObs records of its events. Slots owned by those layers (opaque here) rather
+   * than WeakMaps keyed by the trace: a WeakMap entry per trace cost a hash insert on the hot path
+   * and an ephemeron for the GC to trace, and the slots leave with the trace all the same.
+   */
+  payloadSlot: unknown
+  recordSlot: unknown
 }
 
 /** A unit of export: finished spans of one trace, sent together. */
@@ -67,5 +75,7 @@ export function newTraceState (traceIdHigh: string, traceIdLow: string): TraceSt
     open: 0,
     finished: [],
     pendingMetrics: undefined,
+    payloadSlot: undefined,
+    recordSlot: undefined,
   }
 }
