@@ -63,8 +63,9 @@ export class SessionQueries {
     const r = this.cache.get(`SELECT ${SESSION_COLUMNS} FROM llm_sessions x WHERE x.session_id = ?`).get(sessionId) as Record<string, unknown> | undefined
     if (r === undefined) return null
     const traces = this.traces.ofSession(sessionId, SESSION_TRACES)
-    const turn = this.cache.get(`SELECT span_id, name, CAST(start_int AS TEXT) AS start_ns, status, event FROM llmobs_spans
-      WHERE trace_id = ? ORDER BY is_root DESC, (kind = 'llm') DESC, start_int, id LIMIT 3`)
+    const turn = this.cache.get(`SELECT span_id, name, start_ns, status, (SELECT event FROM llmobs_events e WHERE e.id = s.id) AS event
+      FROM (SELECT id, span_id, name, CAST(start_int AS TEXT) AS start_ns, status FROM llmobs_spans
+        WHERE trace_id = ? ORDER BY is_root DESC, (kind = 'llm') DESC, start_int, id LIMIT 3) AS s`)
     const turns = traces.map((t) => {
       const candidates = turn.all(t.trace_id as string) as Array<{ span_id: string, name: string, start_ns: string, status: string, event: string }>
       // The root's input/output when it has any, else the first model call's: the conversation as the user saw it.

@@ -1,6 +1,6 @@
 import { invalid } from './json_checks.js'
 import { TOTAL_CAP, encodeCursor, int64Key, type ListParams } from './query_params.js'
-import { EVAL_VALUE, SNIPPET, SNIPPET_OF_ROW, StatementCache, Where, keyset, orderBy, snippetHtml } from './query_sql.js'
+import { EVAL_VALUE, SNIPPET, SNIPPET_OF_ROW, StatementCache, Where, ftsRowMatches, ftsPlan, keyset, orderBy, snippetHtml } from './query_sql.js'
 import { type Page, type TraceFilters, checkFilters } from './query_traces.js'
 import type { SqliteParam } from './sqlite.js'
 import type { Store } from './store.js'
@@ -10,8 +10,10 @@ const SPAN_SORT_COLUMN: Record<string, string> = { start: 's.start_int', duratio
 
 export interface SpanFilters extends TraceFilters { traceId?: string, path?: string }
 
+// No event: it is read by row id for the rows of the page only (a sort without an index would
+// otherwise carry every candidate's JSON through the sorter).
 const SPAN_COLUMNS = `s.id, s.trace_id, s.span_id, s.parent_id, s.name, s.kind, s.ml_app, s.status, s.start_ns, s.duration, s.path,
-  s.event, s.received_at, CAST(s.start_int AS TEXT) AS start_key, s.session_id, s.model_name, s.model_provider, s.input_tokens,
+  s.received_at, CAST(s.start_int AS TEXT) AS start_key, s.session_id, s.model_name, s.model_provider, s.input_tokens,
   s.output_tokens, s.total_tokens, s.usage_source, s.cost_usd, s.priced`
 
 /** Span rows of the query API: the stored record plus the derived columns (span_derive.ts). */
@@ -39,7 +41,12 @@ export class SpanQueries {
     }
     if (p.since !== undefined) where.add('s.start_int >= ?', p.since)
     if (p.until !== undefined) where.add('s.start_int < ?', p.until)
-    if (f.q !== undefined) where.add('s.id IN (SELECT rowid FROM llmobs_fts WHERE llmobs_fts MATCH ?)', f.q)
+    if (f.q !== undefined) {
+      const plan = ftsPlan(this.cache, f.q)
+      f.q = plan.q
+      if (plan.sparse) where.add('s.id IN (SELECT rowid FROM llmobs_fts WHERE llmobs_fts MATCH ?)', f.q)
+      else where.add(ftsRowMatches('s.id'), f.q)
+    }
     const cols = [SPAN_SORT_COLUMN[p.sort], 's.trace_id', 's.span_id']
     const counted = where.copy()
     if (p.after !== undefined) {
@@ -82,6 +89,7 @@ export class SpanQueries {
 
   private row (r: Record<string, unknown>): Record<string, unknown> {
     const priced = r.priced as number | null
+    const ev = this.cache.get('SELECT event FROM llmobs_events WHERE id = ?').get(r.id as number) as { event: string } | undefined
     return {
       trace_id: r.trace_id,
       span_id: r.span_id,
@@ -93,7 +101,7 @@ export class SpanQueries {
       start_ns: r.start_ns,
       duration: r.duration,
       path: r.path,
-      event: JSON.parse(r.event as string) as unknown,
+      event: ev === undefined ? null : JSON.parse(ev.event) as unknown,
       received_at: r.received_at,
       session_id: r.session_id,
       model_name: r.model_name,

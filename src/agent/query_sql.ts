@@ -128,6 +128,88 @@ export const SNIPPET_OF_ROW = 'MATCH ? AND rowid = CAST(? AS INTEGER)'
 
 export const SNIPPET = "snippet(llmobs_fts, 0, char(1), char(2), '…', 16)"
 
+/**
+ * How a listing with `q` finds its rows. FTS5 returns matches in rowid order, never in the
+ * listing's order, so there are two ways: list every match then sort them (cheap when there
+ * are few), or walk the listing's index in its order and check each candidate against the
+ * full-text index by rowid (cheap when matches are common: about limit / (matches per row)
+ * checks). Past this many matches the second wins: at worst (the matches just over this count
+ * in a store of N rows) a page of L rows checks about L * N / FTS_SPARSE candidates, while
+ * listing a common word's matches (half of a million-span store) would sort them all.
+ */
+export const FTS_SPARSE = 20_000
+
+/** Prefix terms expanded to at most this many indexed words; past it, matches are listed. */
+const MAX_EXPANSION = 16
+
+export interface FtsPlan {
+  /** List every match, then sort (few matches, or a query that cannot be checked row by row cheaply). */
+  sparse: boolean
+  /** The query to run: `q`, or `q` with its prefix terms spelled out as the words they match. */
+  q: string
+}
+
+/**
+ * How to run a checked FTS5 query `q` in a listing. A prefix term (`warrant*`) checked against
+ * one rowid makes FTS5 merge the whole doclist of every word with that prefix, each time (2 ms
+ * a check at 40k spans, growing with the store): so for the row-by-row walk a prefix term
+ * becomes the OR of the words it matches in the index (fts5vocab), which FTS5 checks by seeking.
+ * It matches the same rows; a snippet may pick another fragment when several words match.
+ */
+export function ftsPlan (cache: StatementCache, q: string): FtsPlan {
+  const r = cache.get(`SELECT COUNT(*) AS n FROM (SELECT 1 FROM llmobs_fts WHERE llmobs_fts MATCH ? LIMIT ${FTS_SPARSE})`).get(q) as { n: number }
+  if (r.n < FTS_SPARSE) return { sparse: true, q }
+  const expanded = expandPrefixes(cache, q)
+  return expanded === null ? { sparse: true, q } : { sparse: false, q: expanded }
+}
+
+/** `q` with each bareword prefix term replaced by the OR of its words; null when one cannot be. */
+function expandPrefixes (cache: StatementCache, q: string): string | null {
+  const out: string[] = []
+  let i = 0
+  while (i < q.length) {
+    if (q[i] === '"') {
+      const end = q.indexOf('"', i + 1)
+      const stop = end < 0 ? q.length : end + 1
+      // A phrase prefix ("a b"*) has no word list to spell out.
+      if (q[stop] === '*') return null
+      out.push(q.slice(i, stop))
+      i = stop
+      continue
+    }
+    let j = i
+    while (j < q.length && q[j] !== '"') j++
+    for (const part of q.slice(i, j).split(/(\s+|[()])/)) {
+      if (part.startsWith('NEAR')) return null
+      if (!part.endsWith('*') || part.length < 2) { out.push(part); continue }
+      const words = prefixWords(cache, part.slice(0, -1))
+      if (words === null) return null
+      out.push(`(${words.map((w) => `"${w.replaceAll('"', '""')}"`).join(' OR ')})`)
+    }
+    i = j
+  }
+  return out.join('')
+}
+
+/** The indexed words starting with `prefix` (ASCII only: others fold differently), at most MAX_EXPANSION. */
+function prefixWords (cache: StatementCache, prefix: string): string[] | null {
+  if (!/^[A-Za-z0-9_]+$/.test(prefix)) return null
+  const lower = prefix.toLowerCase()
+  const rows = cache.get(`SELECT term FROM llmobs_fts_vocab WHERE term >= ? ORDER BY term LIMIT ${MAX_EXPANSION + 1}`).all(lower) as Array<{ term: string }>
+  const words = rows.map((r) => r.term).filter((t) => t.startsWith(lower))
+  if (words.length > MAX_EXPANSION) return null
+  // No word has the prefix: a word that cannot occur keeps the query valid and matching nothing.
+  return words.length === 0 ? [lower + '\x00'] : words
+}
+
+/**
+ * Whether span row `idColumn` matches the bound query, by rowid. `CAST(... AS INTEGER)`: see
+ * SNIPPET_OF_ROW (FTS5 of SQLite 3.53 ignores a rowid constraint it cannot see as an integer).
+ */
+export function ftsRowMatches (idColumn: string): string {
+  return `EXISTS (SELECT 1 FROM llmobs_fts WHERE llmobs_fts MATCH ? AND llmobs_fts.rowid = CAST(${idColumn} AS INTEGER))`
+}
+
 /** Membership in a \x1f-delimited set column (store_rollups.ts). */
 export function inSet (column: string): string {
   return `instr(${column}, char(31) || ? || char(31)) > 0`

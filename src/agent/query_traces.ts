@@ -1,6 +1,6 @@
 import { invalid } from './json_checks.js'
 import { TOTAL_CAP, encodeCursor, int64Key, type ListParams } from './query_params.js'
-import { EVAL_VALUE, SNIPPET, SNIPPET_OF_ROW, StatementCache, Where, checkFtsQuery, inSet, keyset, orderBy, setMembers, snippetHtml } from './query_sql.js'
+import { EVAL_VALUE, SNIPPET, SNIPPET_OF_ROW, StatementCache, Where, checkFtsQuery, ftsRowMatches, ftsPlan, inSet, keyset, orderBy, setMembers, snippetHtml } from './query_sql.js'
 import type { SqliteParam } from './sqlite.js'
 import type { Store } from './store.js'
 
@@ -59,7 +59,12 @@ export class TraceQueries {
     }
     if (p.since !== undefined) where.add('t.start_int >= ?', p.since)
     if (p.until !== undefined) where.add('t.start_int < ?', p.until)
-    if (f.q !== undefined) where.add('t.trace_id IN (SELECT s.trace_id FROM llmobs_fts JOIN llmobs_spans s ON s.id = llmobs_fts.rowid WHERE llmobs_fts MATCH ?)', f.q)
+    if (f.q !== undefined) {
+      const plan = ftsPlan(this.cache, f.q)
+      f.q = plan.q
+      if (plan.sparse) where.add('t.trace_id IN (SELECT s.trace_id FROM llmobs_fts JOIN llmobs_spans s ON s.id = llmobs_fts.rowid WHERE llmobs_fts MATCH ?)', f.q)
+      else where.add(`EXISTS (SELECT 1 FROM llmobs_spans s WHERE s.trace_id = t.trace_id AND ${ftsRowMatches('s.id')})`, f.q)
+    }
     const cols = [TRACE_SORT_COLUMN[p.sort], 't.trace_id']
     const counted = where.copy()
     if (p.after !== undefined) {

@@ -107,6 +107,7 @@ export class Store {
   readonly db: SqliteDatabase
   private readonly rollups: Rollups
   private readonly insertFts: SqliteStatement
+  private readonly insertEvent: SqliteStatement
   private readonly setSeq: SqliteStatement
   private seq = 0
   private spanRows = 0
@@ -146,8 +147,9 @@ export class Store {
         if ((COUNTER_NAMES as readonly string[]).includes(row.name)) this.memory[row.name as CounterName] = row.value
       }
       this.insertSpan = db.prepare(`INSERT OR IGNORE INTO llmobs_spans
-        (trace_id, span_id, parent_id, name, kind, ml_app, status, start_ns, duration, path, event, received_at,
-        ${DERIVED_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ${DERIVED_COLUMNS.split(',').map(() => '?').join(', ')})`)
+        (trace_id, span_id, parent_id, name, kind, ml_app, status, start_ns, duration, path, received_at,
+        ${DERIVED_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ${DERIVED_COLUMNS.split(',').map(() => '?').join(', ')})`)
+      this.insertEvent = db.prepare('INSERT INTO llmobs_events (id, event) VALUES (?, ?)')
       this.insertFts = db.prepare('INSERT INTO llmobs_fts (rowid, body) VALUES (?, ?)')
       db.prepare("INSERT OR IGNORE INTO counters (name, value) VALUES ('write_seq', 0)").run()
       this.setSeq = db.prepare("UPDATE counters SET value = ? WHERE name = 'write_seq'")
@@ -198,7 +200,7 @@ export class Store {
   /** @internal Deletes everything stored and zeroes the counters (the write sequence goes on, for pollers). */
   reset (): void {
     this.db.transaction(() => {
-      this.db.exec(`DELETE FROM llmobs_spans; DELETE FROM apm_chunks; DELETE FROM evaluations; DELETE FROM llm_traces;
+      this.db.exec(`DELETE FROM llmobs_spans; DELETE FROM llmobs_events; DELETE FROM apm_chunks; DELETE FROM evaluations; DELETE FROM llm_traces;
         DELETE FROM llm_sessions; DELETE FROM llmobs_fts; UPDATE counters SET value = 0 WHERE name != 'write_seq';`)
     })()
     for (const name of COUNTER_NAMES) this.memory[name] = 0
@@ -220,10 +222,12 @@ export class Store {
     if (rows.length === 0 || this.closed) return { spans: 0, evaluations: 0 }
     const out = this.db.transaction(() => {
       const del = this.db.prepare('DELETE FROM llmobs_spans WHERE id = ?')
+      const delEvent = this.db.prepare('DELETE FROM llmobs_events WHERE id = ?')
       const delFts = this.db.prepare('DELETE FROM llmobs_fts WHERE rowid = ?')
       let spans = 0
       for (const r of rows) {
         spans += del.run(r.id).changes
+        delEvent.run(r.id)
         delFts.run(r.id)
       }
       const traces = new Set(rows.map((r) => r.trace_id))
@@ -256,9 +260,10 @@ export class Store {
     for (const s of batch.spans) {
       const d = deriveColumns(s.event, s.kind, s.startNs, this.prices)
       const r = this.insertSpan.run(s.traceId, s.spanId, s.parentId, s.name, s.kind, s.mlApp, s.status, s.startNs,
-        s.duration, s.path, s.event, now, d.startInt, isRoot(s.parentId), d.sessionId, d.modelName, d.modelProvider,
+        s.duration, s.path, now, d.startInt, isRoot(s.parentId), d.sessionId, d.modelName, d.modelProvider,
         d.inputTokens, d.outputTokens, d.totalTokens, d.usageSource, d.costUsd, d.priced, d.errorMessage, d.errorType)
       if (r.changes === 0) { duplicates++; continue }
+      this.insertEvent.run(r.lastInsertRowid, s.event)
       this.insertFts.run(r.lastInsertRowid, d.text)
       this.spanRows++
       touched.add(s.traceId)
@@ -291,7 +296,7 @@ export class Store {
     const db = this.db
     const update = db.prepare(`UPDATE llmobs_spans SET ${DERIVED_COLUMNS.split(',').map((c) => `${c.trim()} = ?`).join(', ')} WHERE id = ?`)
     const fts = db.prepare('INSERT INTO llmobs_fts (rowid, body) VALUES (?, ?)')
-    const rows = db.prepare('SELECT id, parent_id, kind, start_ns, event FROM llmobs_spans').all() as Array<{ id: number, parent_id: string | null, kind: string | null, start_ns: string, event: string }>
+    const rows = db.prepare('SELECT s.id, s.parent_id, s.kind, s.start_ns, e.event FROM llmobs_spans s JOIN llmobs_events e ON e.id = s.id').all() as Array<{ id: number, parent_id: string | null, kind: string | null, start_ns: string, event: string }>
     for (const r of rows) {
       const d = deriveColumns(r.event, r.kind, r.start_ns, this.prices)
       update.run(d.startInt, isRoot(r.parent_id), d.sessionId, d.modelName, d.modelProvider, d.inputTokens, d.outputTokens,

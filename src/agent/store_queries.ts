@@ -61,11 +61,13 @@ export interface EvaluationRecord {
 
 export interface SpanFilter { mlApp?: string, traceId?: string, path?: string, limit: number }
 
-const SPAN_COLUMNS = 'trace_id, span_id, parent_id, name, kind, ml_app, status, start_ns, duration, path, event, received_at'
+// The event is read by row id, for the rows returned only (store_schema.ts, version 3).
+const EVENT = '(SELECT event FROM llmobs_events e WHERE e.id = llmobs_spans.id)'
+const SPAN_COLUMNS = `trace_id, span_id, parent_id, name, kind, ml_app, status, start_ns, duration, path, ${EVENT} AS event, received_at`
 const IS_ROOT = "(parent_id IS NULL OR parent_id IN ('undefined', '', '0'))"
 // Token totals count model spans only: a workflow may repeat its children's totals.
 const TOKENS = (metric: string): string =>
-  `SUM(CASE WHEN kind IN ('llm', 'embedding') THEN COALESCE(json_extract(event, '$.metrics.${metric}'), 0) ELSE 0 END)`
+  `SUM(CASE WHEN kind IN ('llm', 'embedding') THEN COALESCE(json_extract(${EVENT}, '$.metrics.${metric}'), 0) ELSE 0 END)`
 
 /** Read side of the store; every statement is prepared once. */
 export class StoreQueries {

@@ -66,13 +66,14 @@ CREATE TABLE IF NOT EXISTS counters (
 const EVALUATION_IDENTITY = 'trace_id, span_id, label, quote(ml_app), quote(timestamp_ms)'
 
 /** The schema this code writes; `schema_version` holds the one a store file is at. */
-export const SCHEMA_VERSION = 2
+export const SCHEMA_VERSION = 3
 
 /**
  * Brings a store created by an older version up to date; runs on every open, in one
  * transaction, step by step from the version recorded in `schema_version` (none: a store of
  * version 1 or older, or a new one). `backfill` derives the version 2 columns, the full-text
- * index and the trace and session tables from the stored events. Returns the evaluations deleted
+ * index and the trace and session tables from the stored events (it runs after the last step,
+ * so it reads and writes the current schema). Returns the evaluations deleted
  * as duplicates (an older agent stored a resent evaluation twice), for the
  * `evaluation_duplicates_suppressed` counter: the first copy stays.
  */
@@ -84,10 +85,10 @@ export function migrate (db: SqliteDatabase, backfill: () => void): number {
     if (from > SCHEMA_VERSION) throw new Error(`store schema version ${from} is newer than this agent's (${SCHEMA_VERSION}); use a newer llmobs-ts or another --db file`)
     let removed = 0
     if (from < 1) removed = uniqueEvaluations(db)
-    if (from < 2) {
-      addV2(db)
-      backfill()
-    }
+    if (from < 2) addV2(db)
+    if (from < 3) addV3(db)
+    // After every structural step: the backfill writes the latest shape (events in their own table).
+    if (from < 2) backfill()
     if (from < SCHEMA_VERSION) {
       db.exec('DELETE FROM schema_version')
       db.prepare('INSERT INTO schema_version (version) VALUES (?)').run(SCHEMA_VERSION)
@@ -187,5 +188,32 @@ CREATE INDEX IF NOT EXISTS llm_sessions_first ON llm_sessions (first_seen, sessi
 CREATE VIRTUAL TABLE IF NOT EXISTS llmobs_fts USING fts5 (body, tokenize = 'unicode61 remove_diacritics 2');
 CREATE INDEX IF NOT EXISTS evaluations_label ON evaluations (label, trace_id);
 CREATE INDEX IF NOT EXISTS evaluations_time ON evaluations (coalesce(timestamp_ms, received_at), id);
+`)
+}
+
+/**
+ * Version 3, for speed at a million spans. The event JSON (about 1 KiB a span, most of a row)
+ * moves to its own table keyed by the span row's id: a span row shrinks to its derived columns,
+ * so index lookups, rollups, summaries and list pages read a few small pages instead of walking
+ * past the JSON (and its overflow pages); the JSON is read for the rows a page shows only.
+ * Indexes no query uses are dropped (each costs every insert): EXPLAIN QUERY PLAN of every
+ * query is in bench/store_explain.mjs. Two covering indexes serve the summary without
+ * touching table rows (the traces of a range; the model calls of a range, by model).
+ */
+function addV3 (db: SqliteDatabase): void {
+  db.exec('CREATE TABLE IF NOT EXISTS llmobs_events (id INTEGER PRIMARY KEY, event TEXT NOT NULL)')
+  const have = new Set((db.prepare('PRAGMA table_info(llmobs_spans)').all() as Array<{ name: string }>).map((c) => c.name))
+  if (have.has('event')) {
+    db.exec('INSERT OR IGNORE INTO llmobs_events (id, event) SELECT id, event FROM llmobs_spans')
+    db.exec('ALTER TABLE llmobs_spans DROP COLUMN event')
+  }
+  db.exec(`
+DROP INDEX IF EXISTS llm_traces_start;
+CREATE INDEX IF NOT EXISTS llm_traces_range ON llm_traces (start_int, trace_id, duration, error_count, total_tokens, cost_sum, unpriced);
+CREATE INDEX IF NOT EXISTS llmobs_spans_usage ON llmobs_spans (model_name, model_provider, start_int, ml_app, input_tokens,
+  output_tokens, total_tokens, cost_usd, priced, kind) WHERE kind IN ('llm', 'embedding');
+CREATE VIRTUAL TABLE IF NOT EXISTS llmobs_fts_vocab USING fts5vocab (llmobs_fts, 'row');
+DROP INDEX IF EXISTS llmobs_spans_duration;
+CREATE INDEX IF NOT EXISTS llmobs_spans_by_duration ON llmobs_spans (duration, trace_id, span_id, start_int);
 `)
 }
