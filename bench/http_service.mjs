@@ -2,7 +2,7 @@
 // and the service's CPU per request with tracing off, with llmobs-ts and with dd-trace, each
 // set up the way its README says for such an app (a preload: `--import llmobs-ts/register`,
 // `--import dd-trace/initialize.mjs`; HTTP server and client plus the OpenAI integration).
-// The service, the fake OpenAI (test/helpers/fake_openai.ts) and the null agent each run in
+// The service, a fake OpenAI (test/helpers/fake_openai.ts's answer) and the null agent each run in
 // their own process; the load loop runs here. Modes interleaved, RUNS runs, medians (min–max).
 // Target (issue 16): p99 ≤ 1.05× off, CPU ≤ 1.10× off, and below dd-trace's overhead.
 //
@@ -18,11 +18,24 @@ const here = dirname(self)
 const [role, ...args] = process.argv.slice(2)
 
 async function providerRole () {
-  const { startFakeOpenAI } = await import('../dist/test/helpers/fake_openai.js')
-  const server = await startFakeOpenAI()
-  // The fake keeps every request for tests to inspect; here that would only grow.
-  setInterval(() => { server.requests.length = 0 }, 1000).unref()
-  process.stdout.write(server.url + '\n')
+  // The chat answer of test/helpers/fake_openai.ts (same shape and usage), on a server that keeps
+  // idle connections for a minute: the helper's 5 s default races the client's socket reuse
+  // when an overloaded machine holds a socket idle that long, and each lost race is a failure.
+  const { SNAPSHOT, CHAT_USAGE, TEXT_PIECES } = await import('../dist/test/helpers/fake_openai.js')
+  const answer = JSON.stringify({
+    id: 'chatcmpl-1', object: 'chat.completion', created: 1700000000, model: 'gpt-4o-mini' + SNAPSHOT,
+    choices: [{ index: 0, message: { role: 'assistant', content: TEXT_PIECES.join('') }, finish_reason: 'stop', logprobs: null }],
+    usage: CHAT_USAGE,
+  })
+  const server = http.createServer((req, res) => {
+    req.resume()
+    req.on('end', () => {
+      res.writeHead(200, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(answer) })
+      res.end(answer)
+    })
+  })
+  server.keepAliveTimeout = 60_000
+  server.listen(0, '127.0.0.1', () => process.stdout.write(`http://127.0.0.1:${server.address().port}\n`))
 }
 
 // The app: the same code in every mode; only the preload differs.

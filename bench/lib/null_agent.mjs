@@ -18,6 +18,8 @@ export async function startNullAgent (port = 0) {
       else res.end(req.url.includes('/traces') ? '{"rate_by_service":{"service:,env:":1}}' : '{}')
     })
   })
+  // Longer than any stall of a subject under valgrind, so a tracer never reuses a closed socket.
+  server.keepAliveTimeout = 60_000
   await new Promise((resolve) => server.listen(port, '127.0.0.1', resolve))
   return { url: `http://127.0.0.1:${server.address().port}`, port: server.address().port, close: () => server.close() }
 }
