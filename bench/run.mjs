@@ -40,8 +40,8 @@ for (const q of QUESTIONS) {
   const samples = Object.fromEntries(q.subjects.map((s) => [s, []]))
   // Interleave subjects so drift on a shared machine hits all of them alike.
   const extras = Object.fromEntries(q.subjects.map((s) => [s, []]))
-  const runs = q.metric === 'cpuNsPerOp' ? Math.max(3, Math.ceil(RUNS / 2)) : RUNS
-  for (let r = 0; r < runs; r++) {
+  // Every row gets RUNS runs (issue 16: at least 5 by default), the long pair row included.
+  for (let r = 0; r < RUNS; r++) {
     for (const s of q.subjects) {
       const res = runOnce(q.file, s, q.arg, q.nodeArgs)
       samples[s].push(res[q.metric ?? 'nsPerOp'])
