@@ -4,6 +4,7 @@
 import { execFileSync, spawn, spawnSync } from 'node:child_process'
 import { fileURLToPath } from 'node:url'
 import { dirname, join } from 'node:path'
+import { loadavg } from 'node:os'
 
 const here = dirname(fileURLToPath(import.meta.url))
 const RUNS = Number(process.env.BENCH_RUNS ?? 5)
@@ -25,20 +26,22 @@ process.on('exit', () => agentProc.kill())
 function runOnce (file, subject, arg, nodeArgs = []) {
   const args = [...nodeArgs, join(here, file), subject]
   if (arg !== undefined) args.push(arg)
-  const out = execFileSync(process.execPath, args, { encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'], timeout: 120_000, env: { ...process.env, BENCH_AGENT_URL: AGENT_URL } })
+  const out = execFileSync(process.execPath, args, { encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'], timeout: 600_000, env: { ...process.env, BENCH_AGENT_URL: AGENT_URL } })
   return JSON.parse(out.trim().split('\n').pop())
 }
 
 const median = (xs) => { const s = [...xs].sort((a, b) => a - b); const m = s.length >> 1; return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2 }
 const fmt = (ns) => (ns / 1000).toFixed(2)
 
-console.log(`node ${process.version}, ${RUNS} runs per subject, interleaved; median (min–max)\n`)
+const load = () => loadavg().map((x) => x.toFixed(1)).join(' ')
+const benchStart = Date.now()
+console.log(`node ${process.version}, ${RUNS} runs per subject, interleaved; median (min–max); load average ${load()}\n`)
 for (const q of QUESTIONS) {
   const samples = Object.fromEntries(q.subjects.map((s) => [s, []]))
   // Interleave subjects so drift on a shared machine hits all of them alike.
   const extras = Object.fromEntries(q.subjects.map((s) => [s, []]))
-  const runs = q.metric === 'cpuNsPerOp' ? Math.max(3, Math.ceil(RUNS / 2)) : RUNS
-  for (let r = 0; r < runs; r++) {
+  // Every row gets RUNS runs (issue 16: at least 5 by default), the long pair row included.
+  for (let r = 0; r < RUNS; r++) {
     for (const s of q.subjects) {
       const res = runOnce(q.file, s, q.arg, q.nodeArgs)
       samples[s].push(res[q.metric ?? 'nsPerOp'])
@@ -62,38 +65,33 @@ for (const q of QUESTIONS) {
   console.log('')
 }
 
-// Does enabling LLM Observability tax plain APM spans? Instruction counts under callgrind, as a
-// difference between a long and a short run so start-up and module loading cancel out.
-if (process.env.BENCH_SKIP_CALLGRIND !== '1') {
-  let valgrind = true
-  try { execFileSync('valgrind', ['--version'], { stdio: 'ignore' }) } catch { valgrind = false }
-  if (!valgrind) {
-    console.log('## LLMObs enabled vs plain APM spans: skipped (valgrind not installed)')
-  } else {
-    const ir = (mode, n) => spawnSyncCollect(mode, n)
-    const perTrace = {}
-    for (const mode of ['off', 'on']) perTrace[mode] = (ir(mode, 40_000) - ir(mode, 10_000)) / 30_000
-    console.log('## LLMObs enabled vs plain APM spans (valgrind callgrind, instructions per 2-span trace, 40k − 10k traces)')
-    console.log('| LLMObs | instructions / trace | ratio to off |')
-    console.log('|---|---|---|')
-    console.log(`| off | ${Math.round(perTrace.off)} | — |`)
-    console.log(`| on | ${Math.round(perTrace.on)} | ${(perTrace.on / perTrace.off).toFixed(3)}× |`)
-    console.log('')
+// Event-loop delay: the same loop of 100 LLM calls with 2.5 MB prompts, tracing off and on.
+{
+  const subjects = ['off', 'llmobs-ts', 'dd-trace']
+  const res = Object.fromEntries(subjects.map((s) => [s, []]))
+  for (let r = 0; r < RUNS; r++) for (const s of subjects) res[s].push(runOnce('subjects/event_loop.mjs', s))
+  const stat = (s, k) => { const xs = res[s].map((x) => x[k]); return { med: median(xs), min: Math.min(...xs), max: Math.max(...xs) } }
+  const cell = (x) => `${x.med.toFixed(1)} (${x.min.toFixed(1)}–${x.max.toFixed(1)})`
+  const off = { max: stat('off', 'maxMs').med, p99: stat('off', 'p99Ms').med }
+  console.log('## Event loop: 100 LLM calls with 2.5 MB prompts each, annotate + flush (monitorEventLoopDelay, resolution 1 ms)')
+  console.log('| tracing | max delay (ms) | p99 delay (ms) | max added (ms) | p99 added (ms) | wall (s) |')
+  console.log('|---|---|---|---|---|---|')
+  for (const s of subjects) {
+    const mx = stat(s, 'maxMs'); const p = stat(s, 'p99Ms')
+    console.log(`| ${s} | ${cell(mx)} | ${cell(p)} | ${s === 'off' ? '—' : (mx.med - off.max).toFixed(1)} | ${s === 'off' ? '—' : (p.med - off.p99).toFixed(1)} | ${(stat(s, 'wallMs').med / 1000).toFixed(1)} |`)
   }
+  const addedMax = stat('llmobs-ts', 'maxMs').med - off.max
+  const addedP99 = stat('llmobs-ts', 'p99Ms').med - off.p99
+  console.log(`\ntarget (llmobs-ts): max added ≤ 20 ms: ${addedMax.toFixed(1)} ${addedMax <= 20 ? 'MET' : 'NOT MET'}; p99 added ≤ 2 ms: ${addedP99.toFixed(1)} ${addedP99 <= 2 ? 'MET' : 'NOT MET'}\n`)
 }
+
+// An HTTP service doing one LLM call per request: its own driver (service, provider, load).
+spawnSync(process.execPath, [join(here, 'http_service.mjs')], { stdio: 'inherit', env: { ...process.env, BENCH_RUNS: String(RUNS), BENCH_AGENT_URL: AGENT_URL } })
+
+// Instruction counts for the first four questions (and LLMObs on vs off), in their own script.
+if (process.env.BENCH_SKIP_CALLGRIND !== '1') {
+  spawnSync(process.execPath, [join(here, 'callgrind.mjs')], { stdio: 'inherit', env: { ...process.env, BENCH_AGENT_URL: AGENT_URL } })
+}
+console.log(`(whole run: ${((Date.now() - benchStart) / 60_000).toFixed(1)} min; load average at the end ${load()})`)
 // Done: the null agent's pipe would otherwise keep this process waiting.
 agentProc.kill()
-
-function spawnSyncCollect (mode, n) {
-  // One thread and a predictable GC schedule: otherwise background compiler and GC threads make
-  // the instruction count depend on timing, which is what callgrind is here to avoid.
-  const r = spawnSync('valgrind', ['--tool=callgrind', '--callgrind-out-file=/dev/null', process.execPath, '--single-threaded', '--predictable-gc-schedule', join(here, 'subjects/apm_overhead.mjs'), mode, String(n)],
-    { encoding: 'utf8', env: { ...process.env, BENCH_AGENT_URL: AGENT_URL }, timeout: 600_000 })
-  return parseCollected(r.stderr)
-}
-
-function parseCollected (text) {
-  const m = /Collected : (\d+)/.exec(text)
-  if (m === null) throw new Error(`no instruction count in valgrind output:\n${text.slice(-500)}`)
-  return Number(m[1])
-}

@@ -1,22 +1,23 @@
 // The OpenTelemetry API through three implementations, one per process:
-// `node bench/subjects/otel_bridge.mjs <llmobs-ts|otel-sdk|dd-trace> <root-span|trace-10>`.
-// Prints {"nsPerOp":..., "cpuNsPerOp":...}. The caller's code is the same OTel API code for all
+// `node bench/subjects/otel_bridge.mjs <llmobs-ts|otel-sdk|dd-trace> <root-span|trace-10> [N]`.
+// Prints {"nsPerOp":..., "cpuNsPerOp":...}; with N, exactly N ops, flush, exit (bench/callgrind.mjs). The caller's code is the same OTel API code for all
 // three; only the registered implementation differs.
 import { agentUrl } from '../lib/null_agent.mjs'
-import { measure, yieldToLoop } from '../lib/measure.mjs'
+import { measure, runCounted, yieldToLoop } from '../lib/measure.mjs'
 
-const [subject, scenario] = process.argv.slice(2)
+const [subject, scenario, counted] = process.argv.slice(2)
 const agent = { url: await agentUrl() }
 const api = await import('@opentelemetry/api')
 
 const ATTRS = [['http.request.method', 'GET'], ['url.path', '/api/chat'], ['component', 'bench'], ['http.response.status_code', 200], ['retries', 3]]
 
-let tracer
+let tracer, flush
 if (subject === 'llmobs-ts') {
   // Our bridge, full pipeline (mapping, encode, ship) to the null agent.
   const { tracer: ours } = await import('../../dist/src/index.js')
   ours.init({ url: agent.url, service: 'bench', env: 'bench', otel: true })
   tracer = api.trace.getTracer('bench')
+  flush = () => ours.flush()
 } else if (subject === 'otel-sdk') {
   // The OTel SDK's own pipeline (batch processor) with a null exporter: it encodes and ships nothing.
   const { BasicTracerProvider, BatchSpanProcessor } = await import('@opentelemetry/sdk-trace-base')
@@ -24,6 +25,7 @@ if (subject === 'llmobs-ts') {
   const provider = new BasicTracerProvider({ spanProcessors: [new BatchSpanProcessor(exporter)] })
   api.trace.setGlobalTracerProvider(provider)
   tracer = api.trace.getTracer('bench')
+  flush = () => provider.forceFlush()
 } else if (subject === 'dd-trace') {
   process.env.DD_TRACE_TELEMETRY_ENABLED = 'false'
   process.env.DD_INSTRUMENTATION_TELEMETRY_ENABLED = 'false'
@@ -36,6 +38,7 @@ if (subject === 'llmobs-ts') {
   const provider = new dd.TracerProvider()
   provider.register()
   tracer = api.trace.getTracer('bench')
+  flush = () => new Promise((resolve) => dd._tracer._exporter.flush(resolve))
 } else {
   throw new Error(`unknown subject ${subject}`)
 }
@@ -62,6 +65,8 @@ if (scenario === 'root-span') {
 } else {
   throw new Error(`unknown scenario ${scenario}`)
 }
+
+if (counted !== undefined) await runCounted(op, Number(counted), flush)
 
 const iterations = scenario === 'trace-10' ? 40_000 : 200_000
 const result = await measure(op, { iterations, warmup: iterations / 5, between: yieldToLoop })

@@ -1,14 +1,15 @@
-// One tracer, one scenario, one process: `node bench/subjects/spans.mjs <tracer> <scenario>`.
+// One tracer, one scenario, one process: `node bench/subjects/spans.mjs <tracer> <scenario> [N]`.
 // Prints {"nsPerOp":..., "cpuNsPerOp":...}. Each tracer runs its whole pipeline to a null agent.
+// With N: exactly N ops, flush, exit (the counted mode bench/callgrind.mjs runs under valgrind).
 import { agentUrl } from '../lib/null_agent.mjs'
-import { measure, yieldToLoop } from '../lib/measure.mjs'
+import { measure, runCounted, yieldToLoop } from '../lib/measure.mjs'
 
-const [subject, scenario] = process.argv.slice(2)
+const [subject, scenario, counted] = process.argv.slice(2)
 const agent = { url: await agentUrl() }
 
 const TAGS = [['http.method', 'GET'], ['http.url', '/api/chat'], ['component', 'bench'], ['http.status_code', 200], ['retries', 3]]
 
-let startSpan, setTag, finish, childOf
+let startSpan, setTag, finish, childOf, flush
 
 if (subject === 'llmobs-ts') {
   const { Tracer } = await import('../../dist/src/index.js')
@@ -17,6 +18,7 @@ if (subject === 'llmobs-ts') {
   setTag = (s, k, v) => s.setTag(k, v)
   finish = (s) => s.finish()
   childOf = (s) => s
+  flush = () => tracer.flush()
 } else if (subject === 'dd-trace') {
   process.env.DD_TRACE_TELEMETRY_ENABLED = 'false'
   process.env.DD_INSTRUMENTATION_TELEMETRY_ENABLED = 'false'
@@ -30,6 +32,8 @@ if (subject === 'llmobs-ts') {
   setTag = (s, k, v) => s.setTag(k, v)
   finish = (s) => s.finish()
   childOf = (s) => s
+  // The exporter's flush sends what the writer holds and calls back when the agent answered.
+  flush = () => new Promise((resolve) => tracer._tracer._exporter.flush(resolve))
 } else if (subject === 'otel') {
   const { BasicTracerProvider, BatchSpanProcessor } = await import('@opentelemetry/sdk-trace-base')
   const api = await import('@opentelemetry/api')
@@ -41,6 +45,7 @@ if (subject === 'llmobs-ts') {
   setTag = (s, k, v) => s.setAttribute(k, v)
   finish = (s) => s.end()
   childOf = (s) => s
+  flush = () => provider.forceFlush()
 } else {
   throw new Error(`unknown subject ${subject}`)
 }
@@ -67,6 +72,8 @@ if (scenario === 'root-span') {
 } else {
   throw new Error(`unknown scenario ${scenario}`)
 }
+
+if (counted !== undefined) await runCounted(op, Number(counted), flush)
 
 const iterations = scenario === 'trace-10' ? 40_000 : 200_000
 const result = await measure(op, { iterations, warmup: iterations / 5, between: yieldToLoop })

@@ -1,0 +1,64 @@
+// Event-loop delay under big LLM events: 100 sequential LLM calls (a 10 ms wait standing in for
+// the provider) with a 2.5 MB prompt each, every span annotated with its prompt and answer, then
+// one flush. `node bench/subjects/event_loop.mjs <off|llmobs-ts|dd-trace>`; `off` runs the same
+// loop with no tracer. Prints {"maxMs", "p99Ms", "meanMs", "wallMs"} of
+// perf_hooks.monitorEventLoopDelay (resolution 1 ms) over the loop and the flush.
+import { monitorEventLoopDelay } from 'node:perf_hooks'
+import { agentUrl } from '../lib/null_agent.mjs'
+
+const [subject] = process.argv.slice(2)
+const CALLS = 100
+const PROVIDER_MS = 10
+const url = await agentUrl()
+
+let trace, annotate, flush
+if (subject === 'off') {
+  trace = (_opts, fn) => fn(undefined)
+  annotate = () => {}
+  flush = async () => {}
+} else if (subject === 'llmobs-ts') {
+  const { tracer, llmobs } = await import('../../dist/src/index.js')
+  tracer.init({ url, service: 'bench', env: 'bench' })
+  llmobs.enable({ mlApp: 'bench' })
+  trace = (opts, fn) => llmobs.trace(opts, fn)
+  annotate = (span, a) => llmobs.annotate(span, a)
+  flush = () => llmobs.flush()
+} else if (subject === 'dd-trace') {
+  Object.assign(process.env, {
+    DD_TRACE_TELEMETRY_ENABLED: 'false', DD_INSTRUMENTATION_TELEMETRY_ENABLED: 'false', DD_REMOTE_CONFIGURATION_ENABLED: 'false',
+    DD_TRACE_STARTUP_LOGS: 'false', DD_RUNTIME_METRICS_ENABLED: 'false', DD_PROFILING_ENABLED: 'false', DD_LLMOBS_AGENTLESS_ENABLED: 'false',
+  })
+  const { default: tracer } = await import('dd-trace')
+  tracer.init({ url, service: 'bench', env: 'bench', plugins: false, llmobs: { mlApp: 'bench', agentlessEnabled: false } })
+  trace = (opts, fn) => tracer.llmobs.trace(opts, fn)
+  annotate = (span, a) => tracer.llmobs.annotate(span, a)
+  flush = async () => { await tracer.llmobs.flush?.(); await new Promise((resolve) => tracer._tracer._exporter.flush(resolve)) }
+} else {
+  throw new Error(`unknown subject ${subject}`)
+}
+
+// Prose-like text (spaces, punctuation, a quote and a newline per sentence) so JSON escaping
+// costs what it costs on a real prompt; 2.5 MB per call, a distinct string each time.
+const SENTENCE = 'The quick brown fox jumps over the lazy dog, "again" and again; numbers 0123456789.\n'
+const BASE = SENTENCE.repeat(Math.ceil(2.5e6 / SENTENCE.length)).slice(0, 2.5e6 - 16)
+const provider = () => new Promise((resolve) => setTimeout(resolve, PROVIDER_MS))
+
+const h = monitorEventLoopDelay({ resolution: 1 })
+h.enable()
+const t0 = performance.now()
+for (let i = 0; i < CALLS; i++) {
+  const prompt = `call ${String(i).padStart(6, '0')}: ` + BASE
+  await trace({ kind: 'llm', name: 'chat', modelName: 'gpt-4o-mini', modelProvider: 'openai' }, async (span) => {
+    await provider()
+    annotate(span, {
+      inputData: [{ role: 'user', content: prompt }],
+      outputData: [{ role: 'assistant', content: 'A short answer.' }],
+      metrics: { inputTokens: 600_000, outputTokens: 4, totalTokens: 600_004 },
+    })
+  })
+}
+await flush()
+const wallMs = performance.now() - t0
+h.disable()
+process.stdout.write(JSON.stringify({ maxMs: h.max / 1e6, p99Ms: h.percentile(99) / 1e6, meanMs: h.mean / 1e6, wallMs }) + '\n')
+process.exit(0)
