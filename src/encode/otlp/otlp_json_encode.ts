@@ -18,6 +18,8 @@ function hexId (hex: string, bytes: number, what: string): string {
 }
 
 function double (v: number): number | string {
+  // JSON.stringify(-0) is "0": the string keeps the sign bit protobuf would keep.
+  if (v === 0 && 1 / v < 0) return '-0'
   if (Number.isFinite(v)) return v
   return Number.isNaN(v) ? 'NaN' : v > 0 ? 'Infinity' : '-Infinity'
 }
