@@ -42,7 +42,7 @@ function value (raw: unknown, depth: number, name: string): OtlpValue {
       return b ?? fail(`${name}.bytesValue is not base64`)
     }
   }
-  if (depth >= MAX_VALUE_DEPTH) fail(`an attribute value nests deeper than ${MAX_VALUE_DEPTH} levels`)
+  if (depth >= MAX_VALUE_DEPTH - 1) fail(`an attribute value nests deeper than ${MAX_VALUE_DEPTH} levels`)
   if (member === 'arrayValue') {
     const src = array(object(o.arrayValue, `${name}.arrayValue`)?.values, `${name}.arrayValue.values`)
     const out = new Array<OtlpValue>(src.length)

@@ -32,7 +32,7 @@ function anyValue (v: OtlpValue, depth: number): Json {
     case 'bigint': return { intValue: v.toString() }
   }
   if (v === null || v === undefined) return {}
-  if (depth >= MAX_VALUE_DEPTH) throw new OtlpEncodeError(`an attribute value nests deeper than ${MAX_VALUE_DEPTH} levels`)
+  if (depth >= MAX_VALUE_DEPTH - 1) throw new OtlpEncodeError(`an attribute value nests deeper than ${MAX_VALUE_DEPTH} levels`)
   if (v instanceof Uint8Array) return { bytesValue: bytesToBase64(v) }
   if (Array.isArray(v)) {
     const values = new Array<Json>(v.length)

@@ -1,5 +1,6 @@
 /**
- * How deep AnyValue arrays and kvlists may nest (1 = a scalar attribute). Real attributes nest
+ * How many levels an attribute's value may have: level 1 is the value itself, an array's or
+ * kvlist's entries are one level below it, and nothing may sit below level 32. Real attributes nest
  * two or three levels (a list of message objects); the bound keeps a hostile body from costing
  * stack or time, and leaves room under protobufjs's own message-depth limit (100), which counts
  * two levels (AnyValue and ArrayValue) per nesting plus the five levels above an attribute.

@@ -61,7 +61,7 @@ function value (v: PAnyValue | null, depth: number): OtlpValue {
     case 'bytesValue': return new Uint8Array(v.bytesValue)
   }
   if (v.value !== 'arrayValue' && v.value !== 'kvlistValue') return null // unset, or the profiles-only string_value_strindex
-  if (depth >= MAX_VALUE_DEPTH) fail(`an attribute value nests deeper than ${MAX_VALUE_DEPTH} levels`)
+  if (depth >= MAX_VALUE_DEPTH - 1) fail(`an attribute value nests deeper than ${MAX_VALUE_DEPTH} levels`)
   if (v.value === 'arrayValue') {
     const src = v.arrayValue?.values ?? []
     const out = new Array<OtlpValue>(src.length)
@@ -143,7 +143,7 @@ function resourceSpans (rs: PResourceSpans, path: string): OtlpResourceSpans {
 function reasonOf (err: unknown, message: string): string {
   if (err instanceof OtlpReject) return `protobuf ${message}: ${err.message}`
   const text = err instanceof Error ? err.message : String(err)
-  if (/index out of range/.test(text)) return `protobuf ${message} is truncated or has a length past its end (${text})`
+  if (/index out of range|invalid length encoding/.test(text)) return `protobuf ${message} is truncated or has a length past its end (${text})`
   return `not a protobuf ${message} (${text})`
 }
 
