@@ -27,6 +27,9 @@ import { MsgpackWriter } from '../dist/src/encode/msgpack_writer.js'
 import { assemblePayloadV04, encodeChunkV04 } from '../dist/src/encode/v04.js'
 import { V05PayloadBuilder } from '../dist/src/encode/v05.js'
 import { newEncodeStats } from '../dist/src/encode/encode_stats.js'
+import { decodeTracesRequest, encodeTracesRequest } from '../dist/src/encode/otlp/index.js'
+import { sampleRequest } from '../dist/test/helpers/otlp_sample.js'
+import protobuf from 'protobufjs'
 
 const args = process.argv.slice(2)
 const option = (name, fallback) => args.find((a) => a.startsWith(`--${name}=`))?.split('=')[1] ?? fallback
@@ -90,6 +93,29 @@ const v05Bases = [readFileSync(new URL('v05-01_v0.5_traces.body', DATA)), ourV05
 const metaStructBases = [packr.pack(llmobsDoc('fz-3')), packr.pack({ trace_id: 'x', tags: ['a:b'], meta: { 'span.kind': 'tool' }, span_links: [{ trace_id: 'y' }] })]
 const agentlessBases = [JSON.stringify({ traces: [{ spans: [{ trace_id: 'fedcba9876543210', span_id: 'ff', parent_id: '0', name: 'n', service: 's', resource: 'r', type: 'llm', start: 1795611232, duration: 5, error: 0, meta: { '_dd.p.tid': '6553f10000000000' }, metrics: { _sampling_priority_v1: 0 }, meta_struct: { _llmobs: llmobsDoc('fz-4') } }] }] })]
 const evpBases = [readFileSync(new URL('02_evp_proxy_v2_api_v2_llmobs.body', DATA), 'utf8'), JSON.stringify([{ event_type: 'span', spans: [{ ...llmobsDoc('fz-5'), span_id: '77', start_ns: 1795611232000000000, duration: 5, status: 'ok', tags: ['ml_app:fuzz-app'] }] }])]
+// OTLP: our encoding of a request that sets every field; the structured mutants go through
+// protobufjs loaded from the .proto text (fromObject coerces what it can), so fields arrive
+// missing, retyped or duplicated in ways our own encoder would never write.
+const otlpRoot = new protobuf.Root()
+otlpRoot.resolvePath = (_origin, target) => new URL(`../src/encode/otlp/proto/${target}`, import.meta.url).pathname
+otlpRoot.loadSync(['opentelemetry/proto/collector/trace/v1/trace_service.proto'])
+const OtlpRequest = otlpRoot.lookupType('opentelemetry.proto.collector.trace.v1.ExportTraceServiceRequest')
+// Trimmed to a few values of each kind: the full sample costs ~10x per mutant, and the suite runs this 20,000 times.
+function otlpBase () {
+  const r = sampleRequest()
+  const trim = (attrs) => attrs.filter((_, i) => i % 4 === 0)
+  const rs = r.resourceSpans[0]
+  rs.resource.attributes = trim(rs.resource.attributes)
+  rs.scopeSpans[0].scope.attributes = trim(rs.scopeSpans[0].scope.attributes)
+  const [first, second] = rs.scopeSpans[0].spans
+  first.attributes = trim(first.attributes)
+  for (const e of [...first.events, ...first.links]) e.attributes = trim(e.attributes)
+  rs.scopeSpans[0].spans = [first, second]
+  return r
+}
+const otlpProtoBases = [encodeTracesRequest(otlpBase(), 'protobuf')]
+const otlpView = OtlpRequest.toObject(OtlpRequest.decode(otlpProtoBases[0]), { longs: String, enums: Number, bytes: String, oneofs: true })
+const otlpJsonBases = [Buffer.from(encodeTracesRequest(otlpBase(), 'json')).toString('utf8')]
 const evalBases = [readFileSync(new URL('03_evp_proxy_v2_api_intake_llm_obs_v2_eval_metric.body', DATA), 'utf8')]
 
 // ---- mutations ----------------------------------------------------------------------------
@@ -211,6 +237,8 @@ const DECODERS = [
   { name: '/v1/input agentless JSON', text: true, bases: agentlessBases, structured: () => JSON.parse(pick(agentlessBases)), encode: (v) => JSON.stringify(v), run: (t) => okOf(decodeAgentlessTraces(t)) },
   { name: 'LLMObs span events JSON', text: true, bases: evpBases, structured: () => JSON.parse(pick(evpBases)), encode: (v) => JSON.stringify(v), run: (t) => okOf(parsedOrInvalid(t, (d) => spansFromEnvelopes(d, 'evp'))) },
   { name: 'eval-metric JSON', text: true, bases: evalBases, structured: () => JSON.parse(pick(evalBases)), encode: (v) => JSON.stringify(v), run: (t) => okOf(parsedOrInvalid(t, (d) => evaluationsFromBody(d, 'evp'))) },
+  { name: 'OTLP traces (protobuf)', bases: otlpProtoBases, structured: () => structuredClone(otlpView), encode: (v) => OtlpRequest.encode(OtlpRequest.fromObject(v)).finish(), run: (b) => okOf(decodeTracesRequest(b, 'protobuf')) },
+  { name: 'OTLP traces (JSON)', text: true, bases: otlpJsonBases, structured: () => JSON.parse(otlpJsonBases[0]), encode: (v) => JSON.stringify(v), run: (t) => okOf(decodeTracesRequest(Buffer.from(t, 'utf8'), 'json')) },
 ]
 
 function mutantFor (d) {
