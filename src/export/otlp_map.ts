@@ -11,7 +11,8 @@ import { TRACER_VERSION } from '../version.js'
  * `resource.name`, `span.type` (and `service.name` when it is not the resource's) are attributes,
  * which is exactly what the Datadog Agent's OTLP mapping reads back (§1.4). Meta become string
  * attributes, metrics int or double attributes. A span started through our OTel bridge goes out
- * as the OTel span it was: its own name, kind, attributes, events, links and status.
+ * as the OTel span it was: its own name, kind, attributes, events, links and status (not the
+ * Datadog meta the bridge derived from them).
  *
  * An LLM span (one carrying `meta_struct._llmobs`) is named after its LLM Observability event and
  * carries the GenAI semantic-convention attributes built from that event, in place of the
@@ -73,27 +74,9 @@ export function toOtlpSpan (span: SpanData, trace: TraceState, viewOf?: ViewLook
   }
   if (span.service !== resourceService) attrs.putIfAbsent('service.name', span.service)
   if (llm !== undefined) for (const [k, v] of toSemconvAttributes(llm)) attrs.putIfAbsent(k, semconvValue(k, v))
-  const meta = span.meta
-  for (const k in meta) {
-    if (NOT_ATTRIBUTES.has(k)) continue
-    // Our own dd-trace-style copy of the event; the semconv attributes above replace it.
-    if (llm !== undefined && (k === ARTIFICIAL || k.startsWith('gen_ai.'))) continue
-    attrs.putIfAbsent(k, meta[k])
-  }
-  const metrics = span.metrics
-  for (const k in metrics) {
-    if (llm !== undefined && k.startsWith('gen_ai.')) continue
-    const v = metrics[k]
-    attrs.putIfAbsent(k, Number.isInteger(v) ? BigInt(v) : v)
-  }
-  if (span.metaStruct !== undefined) {
-    for (const k of Object.keys(span.metaStruct)) {
-      if (k === LLMOBS_KEY) continue
-      // As dd-trace-js: each meta_struct document as the bytes of its JSON.
-      const text = safeJson(span.metaStruct[k])
-      if (text !== undefined) attrs.putIfAbsent(k, Buffer.from(text, 'utf8'))
-    }
-  }
+  // A bridged span's meta and metrics are the Datadog mapping of its attributes (and our
+  // bookkeeping): the attributes themselves went out above, so nothing is sent twice.
+  if (view === undefined) addTags(attrs, span, llm !== undefined)
   const priority = trace.samplingPriority
   return {
     traceId: traceIdOf(span, trace),
@@ -113,6 +96,31 @@ export function toOtlpSpan (span: SpanData, trace: TraceState, viewOf?: ViewLook
     links,
     droppedLinksCount: 0,
     status,
+  }
+}
+
+/** Meta as string attributes, metrics int or double, other meta_struct documents as JSON bytes. */
+function addTags (attrs: AttrList, span: SpanData, llm: boolean): void {
+  const meta = span.meta
+  for (const k in meta) {
+    if (NOT_ATTRIBUTES.has(k)) continue
+    // Our own dd-trace-style copy of the event; the semconv attributes above replace it.
+    if (llm && (k === ARTIFICIAL || k.startsWith('gen_ai.'))) continue
+    attrs.putIfAbsent(k, meta[k])
+  }
+  const metrics = span.metrics
+  for (const k in metrics) {
+    if (llm && k.startsWith('gen_ai.')) continue
+    const v = metrics[k]
+    attrs.putIfAbsent(k, Number.isInteger(v) ? BigInt(v) : v)
+  }
+  if (span.metaStruct !== undefined) {
+    for (const k of Object.keys(span.metaStruct)) {
+      if (k === LLMOBS_KEY) continue
+      // As dd-trace-js: each meta_struct document as the bytes of its JSON.
+      const text = safeJson(span.metaStruct[k])
+      if (text !== undefined) attrs.putIfAbsent(k, Buffer.from(text, 'utf8'))
+    }
   }
 }
 
