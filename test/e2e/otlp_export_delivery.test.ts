@@ -1,5 +1,6 @@
 import { test, after } from 'node:test'
 import assert from 'node:assert/strict'
+import { spawn } from 'node:child_process'
 import { Tracer } from '../../src/root/tracer.js'
 import { LLMObs } from '../../src/llmobs/sdk.js'
 import { OtlpExporter } from '../../src/export/otlp_exporter.js'
@@ -188,4 +189,26 @@ test('the queue is bounded in spans: past it a chunk is dropped, counted, and it
   await exporter.flush()
   assert.equal(sink.spans().length, 2)
   assert.deepEqual(fates.slice(1).map((f) => [f.acknowledged, f.riders]), [[true, ['a']]])
+})
+
+test('natural exit flushes the OTLP exporter: a process that never calls flush still delivers its spans', async () => {
+  const sink = await startOtlpSink()
+  closers.push(() => sink.close())
+  const dist = new URL('../../src/', import.meta.url).href
+  const code = `
+    import { Tracer } from '${dist}root/tracer.js'
+    import { LLMObs } from '${dist}llmobs/sdk.js'
+    const t = new Tracer({ exporter: 'otlp', otlp: { endpoint: process.env.OTLP_URL }, flushIntervalMs: 60000 })
+    const l = new LLMObs(() => t)
+    l.enable({ mlApp: 'exit-app' })
+    l.trace({ kind: 'llm', name: 'exit-llm' }, () => {})
+    t.trace('exit.job', () => {})
+  `
+  const exitCode = await new Promise<number | null>((resolve) => {
+    const child = spawn(process.execPath, ['--input-type=module', '-e', code], { env: { ...process.env, OTLP_URL: sink.url }, stdio: 'ignore' })
+    const guard = setTimeout(() => child.kill('SIGKILL'), 60_000)
+    child.on('exit', (c) => { clearTimeout(guard); resolve(c) })
+  })
+  assert.equal(exitCode, 0)
+  assert.deepEqual(sink.spans().map((s) => s.name).sort(), ['exit-llm', 'exit.job'])
 })
