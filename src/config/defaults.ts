@@ -81,6 +81,20 @@ export const DEFAULTS = {
     replayMaxItems: 2000,
     replayMaxBytes: 8 * 1024 * 1024,
   },
+  otlp: {
+    /** The OTel spec's default for OTLP/HTTP traces: a Collector on this machine. */
+    url: 'http://localhost:4318/v1/traces',
+    protocol: 'http/protobuf' as 'http/protobuf' | 'http/json',
+    /** The spec's default: one export, every retry and wait of it included, ends within this. */
+    timeoutMs: 10_000,
+    compression: 'none' as 'gzip' | 'none',
+    /** Spans buffered before new ones are dropped (counted): the bound on memory during an outage. */
+    maxQueueSpans: 20_000,
+    /** Spans per request (otel-js's BatchSpanProcessor default is 512; the intakes take far more). */
+    maxBatchSpans: 2048,
+    /** Requests in flight at once; more waiting spans stay queued (and count against the bound). */
+    maxInflight: 4,
+  },
   retry: {
     maxAttempts: 5,
     /** Full jitter: each wait is uniform in [0, min(max, base * 2^attempt)]. */

@@ -3,6 +3,7 @@ import { appPackage } from './app_package.js'
 import { DEFAULTS } from './defaults.js'
 import { invalid, parseBool, parseEnum, parseNumber, parseString, type Raw } from './parse.js'
 import { parseTagString, readTagOption } from './tags.js'
+import { parseResourceAttributes, resolveExporter, resolveOtlpConfig, type OtlpExportConfig, type OtlpOptions } from './otlp_config.js'
 import { parseSamplingRules, type SamplingRule } from '../sampling/rules.js'
 
 /** Options accepted by `tracer.init()`. Each one overrides its environment variable. */
@@ -41,6 +42,14 @@ export interface TracerOptions {
    * our spans, in our traces, under our sampler. `DD_TRACE_OTEL_ENABLED`, as dd-trace reads it.
    */
   otel?: boolean
+  /**
+   * `'otlp'` (or `OTEL_TRACES_EXPORTER=otlp`): every span goes out as OTLP/HTTP to an
+   * OpenTelemetry Collector or backend instead of the Datadog agent; LLM spans carry the GenAI
+   * semantic-convention attributes. Default: the Datadog agent.
+   */
+  exporter?: 'agent' | 'otlp'
+  /** The OTLP exporter's settings (over the `OTEL_EXPORTER_OTLP_*` variables). */
+  otlp?: OtlpOptions
 }
 
 export type AgentEndpoint =
@@ -69,6 +78,9 @@ export interface TracerConfig {
   maxOpenTraceAgeMs: number
   flushOnSigterm: boolean
   otel: boolean
+  exporter: 'agent' | 'otlp'
+  /** Set in OTLP mode only. */
+  otlp: OtlpExportConfig | undefined
 }
 
 type Env = Record<string, string | undefined>
@@ -90,10 +102,13 @@ export function resolveTracerConfig (opts: TracerOptions = {}, env: Env = proces
   const sampleRate = resolveSampleRate(...pick(opts.sampleRate, 'DD_TRACE_SAMPLE_RATE'))
   if (sampleRate !== undefined) samplingRules = [...samplingRules, { sampleRate }]
 
-  const tags = { ...parseTagString(parseString(env.DD_TAGS)), ...readTagOption(opts.tags) }
+  // OTEL_RESOURCE_ATTRIBUTES under DD_TAGS, with the standard keys renamed as dd-trace does.
+  const otelTags = renamedResourceAttributes(env.OTEL_RESOURCE_ATTRIBUTES)
+  const tags = { ...otelTags, ...parseTagString(parseString(env.DD_TAGS)), ...readTagOption(opts.tags) }
   const tag = (key: string): string | undefined => parseString(tags[key])
+  const exporter = resolveExporter(opts.exporter, env)
   return {
-    service: parseString(opts.service) ?? parseString(env.DD_SERVICE) ?? tag('service') ?? appPackage().service ?? 'node',
+    service: parseString(opts.service) ?? parseString(env.DD_SERVICE) ?? parseString(env.OTEL_SERVICE_NAME) ?? tag('service') ?? appPackage().service ?? 'node',
     env: parseString(opts.env) ?? parseString(env.DD_ENV) ?? tag('env'),
     version: parseString(opts.version) ?? parseString(env.DD_VERSION) ?? tag('version') ?? appPackage().version,
     tags,
@@ -111,7 +126,23 @@ export function resolveTracerConfig (opts: TracerOptions = {}, env: Env = proces
     maxOpenTraceAgeMs: parseNumber('option maxOpenTraceAgeMs', opts.maxOpenTraceAgeMs, DEFAULTS.maxOpenTraceAgeMs, { min: 1, integer: true }),
     flushOnSigterm: opts.flushOnSigterm === true,
     otel: parseBool(...swap(pick(opts.otel, 'DD_TRACE_OTEL_ENABLED')), false),
+    exporter,
+    otlp: exporter === 'otlp' ? resolveOtlpConfig(opts.otlp, env) : undefined,
   }
+}
+
+const RESOURCE_RENAMES: Record<string, string> = {
+  'service.name': 'service',
+  'deployment.environment': 'env',
+  'deployment.environment.name': 'env',
+  'service.version': 'version',
+}
+
+function renamedResourceAttributes (text: string | undefined): Record<string, string> {
+  const out: Record<string, string> = {}
+  if (text === undefined) return out
+  for (const [k, v] of Object.entries(parseResourceAttributes(text))) out[RESOURCE_RENAMES[k] ?? k] = v
+  return out
 }
 
 /** Clamped to [0, 1] as dd-trace-js does; not a number: one warning and no catch-all rule. */

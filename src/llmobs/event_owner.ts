@@ -14,6 +14,8 @@ export interface EventOwner {
   /** Builds the event of a finished span (even after `disable()`: it started while enabled). */
   onSpanFinish (span: Span, st: LlmobsSpanState): void
   ship (record: EventRecord, route: Route): void
+  /** The trace payload carrying the event failed for `reason` (a TraceFailureReason). */
+  payloadFailed (record: EventRecord, reason: string): void
   deliver (record: EventRecord): void
   noteRide (): void
 }

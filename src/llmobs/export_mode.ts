@@ -2,10 +2,15 @@ import type { LlmobsConfig } from '../config/llmobs_config.js'
 import type { Transport } from '../transport/result.js'
 
 /** DESIGN §3.6: resolved once at enable. */
-export type ExportMode = 'apm_agent' | 'apm_agentless' | 'llmobs_agent_proxy' | 'llmobs_agentless'
+export type ExportMode = 'apm_agent' | 'apm_agentless' | 'llmobs_agent_proxy' | 'llmobs_agentless' | 'otlp'
 
-/** The part of the decision that needs no network: agentless only when asked for. */
-export function chooseMode (config: LlmobsConfig, tracerEnabled: boolean): ExportMode {
+/**
+ * The part of the decision that needs no network: agentless only when asked for. The tracer's
+ * OTLP exporter wins over everything: there is then no Agent and no EVP proxy to talk to, and
+ * LLM events ride their spans as GenAI attributes (those of dropped traces too, see OtlpExporter).
+ */
+export function chooseMode (config: LlmobsConfig, tracerEnabled: boolean, tracerOtlp = false): ExportMode {
+  if (tracerOtlp) return 'otlp'
   const apm = config.apmTracingEnabled && tracerEnabled
   if (config.agentless) return apm ? 'apm_agentless' : 'llmobs_agentless'
   return apm ? 'apm_agent' : 'llmobs_agent_proxy'
@@ -13,7 +18,7 @@ export function chooseMode (config: LlmobsConfig, tracerEnabled: boolean): Expor
 
 /** True when events ride APM traces (the rescue applies in apm_agent only). */
 export function ridesTraces (mode: ExportMode): boolean {
-  return mode === 'apm_agent' || mode === 'apm_agentless'
+  return mode === 'apm_agent' || mode === 'apm_agentless' || mode === 'otlp'
 }
 
 export type EvpDiscovery = 'available' | 'missing' | 'unreachable'

@@ -4,6 +4,7 @@ import type { LlmobsConfig } from '../config/llmobs_config.js'
 import { log } from '../diag/logger.js'
 import type { BatchFailure, BatchWriter } from '../export/batch_writer.js'
 import type { DeliveryLedger, DropReason, EventRecord, Route } from '../export/ledger.js'
+import type { TraceFailureReason } from '../export/payload_fate.js'
 import type { Span } from '../trace/span.js'
 import type { Tracer } from '../root/tracer.js'
 import { serializeEvent, toMetaStruct, type LlmobsSpanEvent } from './event.js'
@@ -29,6 +30,17 @@ export type EventProcessor = (event: LlmobsSpanEvent) => LlmobsSpanEvent | null 
  * did the work; and the durable spool behind them, when one is on.
  */
 export interface Ledgers { spans: DeliveryLedger, evals: DeliveryLedger, spool?: Spool }
+
+/** OTLP mode: a failed export has no rescue path; the event's drop says why the export failed. */
+const OTLP_DROP_REASON: Record<TraceFailureReason, DropReason> = {
+  buffer_full: 'buffer_full',
+  encoding_error: 'encoding_error',
+  too_large: 'refused',
+  refused: 'refused',
+  retries_exhausted: 'retries_exhausted',
+  shutdown: 'shutdown',
+  not_exported: 'refused',
+}
 
 const DROP_REASON: Record<BatchFailure, DropReason> = {
   buffer_full: 'buffer_full',
@@ -86,7 +98,7 @@ export class LlmobsCore implements EventOwner, HookedCore {
     this.destinations = isAgentlessMode(mode) ? agentlessDestinations(config) : agentDestinations(tracer.config.agent)
 
     const writer = tracer.writer
-    if (ridesTraces(mode) && writer !== undefined) {
+    if (ridesTraces(mode) && writer !== undefined && mode !== 'otlp') {
       if (writer.version === 'v0.5') {
         log.warnOnce('llmobs.v05', 'LLM Observability requires v0.4 to transmit meta_struct payloads; sending v0.4 instead of the configured v0.5')
         writer.setApiVersion('v0.4')
@@ -200,7 +212,7 @@ export class LlmobsCore implements EventOwner, HookedCore {
       record.spool = spool.append('span', record.json)
     }
     if (!tagsRendered) record.tagMap = tagMap
-    if (ridesTraces(this.mode) && this.tracer.writer !== undefined) {
+    if (ridesTraces(this.mode) && this.tracer.traceSink !== undefined) {
       span.writeMetaStruct(META_STRUCT_KEY, toMetaStruct(event, mlApp, tagMap))
       // Serialised already: a riding record needs its JSON only (if it is rescued).
       if (record.json !== undefined) record.event = undefined
@@ -218,6 +230,17 @@ export class LlmobsCore implements EventOwner, HookedCore {
   noteRide (): void { this.ledgers.spans.route('rodeTrace') }
 
   deliver (record: EventRecord): void { this.settle(this.ledgers.spans.deliver(record)) }
+
+  /**
+   * Through the Agent a failed trace payload's events are rescued through the LLMObs writer. In
+   * OTLP mode there is no other destination: the OTLP exporter already retried as the spec
+   * allows, so the event is dropped with the export's reason.
+   */
+  payloadFailed (record: EventRecord, reason: string): void {
+    if (this.mode !== 'otlp') { this.ship(record, 'rescuedPayloadFailed'); return }
+    if (record.settled) return
+    this.settle(this.ledgers.spans.drop(record, OTLP_DROP_REASON[reason as TraceFailureReason] ?? 'retries_exhausted'))
+  }
 
   /** Hands an event to the LLMObs span writer, serialising it once; never twice. */
   ship (record: EventRecord, route: Route): void {
@@ -352,6 +375,14 @@ export class LlmobsCore implements EventOwner, HookedCore {
 
   private async resolveDestinations (): Promise<void> {
     const dest = this.destinations
+    if (this.mode === 'otlp') {
+      // No Agent, no EVP proxy: what would need the LLMObs writer (evaluations, spool replays)
+      // has no destination here and is counted as no_evp_proxy.
+      log.debug(() => 'LLM Observability enabled: export mode otlp (events ride their spans as GenAI attributes over OTLP; evaluations have no destination)')
+      this.spans.setDestination(null)
+      this.evals.setDestination(null)
+      return
+    }
     if (!isAgentlessMode(this.mode)) {
       const found = await discoverEvpProxy(dest.spans.transport, 2000).catch(() => 'unreachable' as const)
       log.debug(() => `LLM Observability enabled: export mode ${this.mode}${this.rescues ? ' (events ride APM traces; those of dropped traces are sent directly)' : ''}; agent EVP proxy: ${String(found)}`)

@@ -98,7 +98,7 @@ export class LLMObs {
     try {
       const config = resolveLlmobsConfig(options)
       const tracer = this.tracerOf()
-      const mode = chooseMode(config, tracer.config.enabled)
+      const mode = chooseMode(config, tracer.config.enabled, tracer.config.exporter === 'otlp')
       if (mode === 'apm_agentless' || mode === 'llmobs_agentless') {
         if (config.apiKey === undefined) {
           log.warn('LLM Observability agentless mode needs an API key (DD_API_KEY or the apiKey option); LLM Observability is NOT enabled')

@@ -69,10 +69,11 @@ function isTraceState (v: unknown): v is TraceState {
 export async function flushOneTrace (tracer: Tracer, trace: TraceState, timeoutMs: number): Promise<void> {
   const end = Date.now() + timeoutMs
   const left = (): number => Math.max(0, end - Date.now())
-  if (trace.open > 0 && trace.finished.length > 0) takeOutFinished(tracer, trace)
+  // OTLP: no LLMObs writer to take events out into; they leave with their trace.
+  if (trace.open > 0 && trace.finished.length > 0 && tracer.config.exporter !== 'otlp') takeOutFinished(tracer, trace)
   // In parallel: events already with the LLMObs writer, and the trace payload, whose fate may
   // hand more events (riders of a refused payload) to that writer, flushed after it.
-  const apm = (tracer.writer?.flushTrace(trace, left()) ?? Promise.resolve()).then(() => flushRecords(trace, left()))
+  const apm = (tracer.traceSink?.flushTrace(trace, left()) ?? Promise.resolve()).then(() => flushRecords(trace, left()))
   await Promise.all([apm, flushRecords(trace, left())])
 }
 

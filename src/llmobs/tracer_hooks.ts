@@ -55,6 +55,8 @@ export class LlmobsHooks {
    * scrubbed) and sent through the LLMObs writer. The APM trace itself keeps waiting.
    */
   takeOutOpenTraces (): void {
+    // OTLP: an LLM span leaves with its trace (there is no LLMObs writer to take it out into).
+    if (this.tracer.config.exporter === 'otlp') return
     for (const span of this.tracer.waitingSpans()) {
       if (getState(span)?.record !== undefined) this.rescue.takeOut(span as Span, 'rescuedOpenTrace')
     }
@@ -65,10 +67,13 @@ export class LlmobsHooks {
     tracer.chain.setLlmobsProcessor(this.rescue)
     this.removers.push(tracer.addFinishHook(onFinish))
     // Filtering APM traces must not delete LLM data: a chunk a user processor dropped is a predicted drop.
+    const sink = tracer.traceSink
     this.removers.push(tracer.chain.onChunkDropped((chunk) => {
-      for (const span of chunk.spans) this.rescue.takeOut(span as Span, 'rescuedPredictedDrop')
+      // OTLP: no LLMObs writer to rescue into; the filtered chunk's LLM spans leave over OTLP alone.
+      if (tracer.config.exporter === 'otlp' && sink !== undefined) sink.discard(this.rescue.process(chunk))
+      else for (const span of chunk.spans) this.rescue.takeOut(span as Span, 'rescuedPredictedDrop')
     }))
-    if (tracer.writer !== undefined) this.removers.push(tracer.writer.onPayloadSettled((fate) => onPayloadSettled(fate)))
+    if (sink !== undefined) this.removers.push(sink.onPayloadSettled((fate) => onPayloadSettled(fate)))
     this.removers.push(tracer.addDownstream({
       hasPending: () => { for (const c of this.cores) if (c.hasPending()) return true; return false },
       flush: async (timeoutMs) => { await Promise.all([...this.cores].map((c) => c.flushWriters(timeoutMs))) },
@@ -86,6 +91,6 @@ function onPayloadSettled (fate: PayloadFate): void {
     const record = rider as EventRecord
     if (record.settled) continue
     if (fate.acknowledged) ownerOf(record).deliver(record)
-    else ownerOf(record).ship(record, 'rescuedPayloadFailed')
+    else ownerOf(record).payloadFailed(record, fate.reason)
   }
 }

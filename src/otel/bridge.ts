@@ -34,6 +34,8 @@ export class OtelBridge implements BridgeHost {
   readonly propagator: BridgePropagator
   readonly resource: OtelAttributes = {}
   readonly lifecycles: SpanLifecycle[] = []
+  /** The tracer whose OTLP exporter reads our spans' OTel views (set at the first span). */
+  private viewsFor: Tracer | undefined
 
   /** `tracerOf` is read at each use: `llmobs-ts/register` installs the bridge before the tracer exists. */
   constructor (private readonly tracerOf: () => Tracer) {
@@ -93,7 +95,13 @@ export class OtelBridge implements BridgeHost {
       const spanName = typeof name === 'string' ? name : String(name)
       const kind = typeof o.kind === 'number' && o.kind >= 0 && o.kind <= 4 ? o.kind : 0
       const startTime = o.startTime === undefined ? undefined : toEpochMs(o.startTime)
-      const dd = this.tracer.startSpan(spanName === '' ? 'otel.span' : spanName, { childOf: parent, startTime })
+      const tracer = this.tracer
+      // OTLP export: spans we started go out as the OTel spans they were (name, kind, attributes).
+      if (tracer.otlp !== undefined && this.viewsFor !== tracer) {
+        this.viewsFor = tracer
+        tracer.otlp.setViewLookup((s) => { const v = (s as Viewed)[VIEW]; return v !== undefined && v.owned && v.host === this ? v : undefined })
+      }
+      const dd = tracer.startSpan(spanName === '' ? 'otel.span' : spanName, { childOf: parent, startTime })
       const span = new BridgeSpan(dd, this, true, kind, spanName, scope)
       ;(dd as Viewed)[VIEW] = span
       if (o.attributes !== undefined) span.setAttributes(o.attributes)

@@ -20,7 +20,9 @@ export function startupBlock (config: TracerConfig): string {
   const lines = [
     `llmobs-ts ${TRACER_VERSION} starting (node ${process.version}, pid ${process.pid})`,
     `  service: ${config.service}  env: ${config.env ?? '(none)'}  version: ${config.version ?? '(none)'}`,
-    `  agent: ${agent}  APM export: ${config.enabled ? `on (${config.apiVersion})` : 'off (DD_TRACE_ENABLED=false)'}`,
+    config.otlp !== undefined
+      ? `  OTLP export: ${config.otlp.url} (${config.otlp.protocol}${config.otlp.compression === 'gzip' ? ', gzip' : ''}; headers: ${Object.keys(config.otlp.headers).join(', ') || '(none)'})  APM export: ${config.enabled ? 'on' : 'off (DD_TRACE_ENABLED=false): LLM spans only'}`
+      : `  agent: ${agent}  APM export: ${config.enabled ? `on (${config.apiVersion})` : 'off (DD_TRACE_ENABLED=false)'}`,
     `  tags: ${tags === '' ? '(none)' : tags}`,
     `  sampling: ${config.samplingRules.length === 0 ? 'no rules (the agent\'s rates decide)' : config.samplingRules.map(describeRule).join('; ')}` +
       `; rate limit ${config.rateLimit < 0 ? 'unlimited' : `${config.rateLimit}/s`}`,

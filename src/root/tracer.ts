@@ -4,6 +4,9 @@ import { describeError, describeValue, log } from '../diag/logger.js'
 import { registerExitFlush, registerSigtermFlush } from './exit_flush.js'
 import { startupBlock } from './startup.js'
 import { TraceWriter } from '../export/trace_writer.js'
+import type { OtlpExporter } from '../export/otlp_exporter.js'
+import type { TraceSink } from '../export/trace_sink.js'
+import { createOtlpExporter } from './otlp_sink.js'
 import { SpanAggregator } from '../pipeline/aggregator.js'
 import { ProcessorChain, type UserProcessor } from '../pipeline/processor_chain.js'
 import { SamplingProcessor } from '../pipeline/sampling_processor.js'
@@ -55,6 +58,8 @@ export class Tracer {
   readonly chain: ProcessorChain
   /** @internal Undefined when tracing export is disabled (`DD_TRACE_ENABLED=false`). */
   readonly writer: TraceWriter | undefined
+  /** @internal The OTLP export mode's sink (`exporter: 'otlp'`); then there is no agent writer. */
+  readonly otlp: OtlpExporter | undefined
   private readonly aggregator: SpanAggregator
   private readonly transport: HttpTransport | undefined
   private readonly finishHooks: FinishHook[] = []
@@ -70,7 +75,9 @@ export class Tracer {
     if (this.config.debug) log.configure({ debug: true })
     log.debug(() => startupBlock(this.config))
     this.sampler = new PrioritySampler({ rules: this.config.samplingRules, rateLimit: this.config.rateLimit })
-    if (this.config.enabled) {
+    // OTLP mode: no Agent traffic at all. With DD_TRACE_ENABLED=false only LLM spans leave (discard).
+    this.otlp = createOtlpExporter(this.config)
+    if (this.otlp === undefined && this.config.enabled) {
       this.transport = new HttpTransport(this.config.agent)
       this.writer = new TraceWriter({
         transport: new RetryingTransport(this.transport, DEFAULTS.retry),
@@ -83,11 +90,12 @@ export class Tracer {
         onRates: (rates) => this.sampler.updateAgentRates(rates),
       })
     }
-    const writer = this.writer
+    const sink = this.traceSink
+    const enabled = this.config.enabled
     this.chain = new ProcessorChain(
       new SamplingProcessor(this.sampler, this.config.env),
       new TagsProcessor(),
-      writer !== undefined ? (chunk) => { if (this.apmExport) writer.append(chunk); else writer.discard(chunk) } : () => {},
+      sink !== undefined ? (chunk) => { if (this.apmExport && enabled) sink.append(chunk); else sink.discard(chunk) } : () => {},
     )
     this.aggregator = new SpanAggregator({
       partialFlushMinSpans: this.config.partialFlushMinSpans,
@@ -325,9 +333,16 @@ export class Tracer {
     return this.aggregator.waitingSpans()
   }
 
+  /** @internal Where chunks go: the agent's trace writer, or the OTLP exporter. */
+  get traceSink (): TraceSink | undefined {
+    return this.writer ?? this.otlp
+  }
+
   /** Pipeline counters users can read. */
   stats (): TracerStats {
-    return { openTraces: this.aggregator.waitingTraces, openTracesEvicted: this.aggregator.evicted }
+    const out: TracerStats = { openTraces: this.aggregator.waitingTraces, openTracesEvicted: this.aggregator.evicted }
+    if (this.otlp !== undefined) out.otlp = { ...this.otlp.stats, spansDropped: { ...this.otlp.stats.spansDropped } }
+    return out
   }
 
   /** @internal LLM Observability with `DD_APM_TRACING_ENABLED=false`: spans still exist, APM payloads do not. */
@@ -367,7 +382,7 @@ export class Tracer {
    */
   async flush (timeoutMs: number = DEFAULTS.flushTimeoutMs): Promise<void> {
     try {
-      await this.writer?.flush(timeoutMs)
+      await this.traceSink?.flush(timeoutMs)
     } catch (err) {
       log.internalError('tracer.flush', err)
     }
@@ -399,7 +414,7 @@ export class Tracer {
   }
 
   private holdsData (): boolean {
-    if (this.aggregator.waitingTraces > 0 || this.writer?.hasPending === true) return true
+    if (this.aggregator.waitingTraces > 0 || this.traceSink?.hasPending === true) return true
     for (const d of this.downstream) if (d.hasPending()) return true
     return false
   }
@@ -415,8 +430,8 @@ export class Tracer {
     const left = (): number => Math.max(0, end - Date.now())
     if (drainOpen) this.aggregator.drainIncomplete()
     try {
-      if (close) await this.writer?.shutdown(left())
-      else await this.writer?.flush(left())
+      if (close) await this.traceSink?.shutdown(left())
+      else await this.traceSink?.flush(left())
     } catch (err) {
       log.internalError('tracer.drain', err)
     }
@@ -435,6 +450,17 @@ export interface TracerStats {
   openTraces: number
   /** Traces sent as partial chunks early because of the open-trace count or age bound. */
   openTracesEvicted: number
+  /** OTLP export mode only: spans exported, sampled out, dropped by reason, rejected by the backend (partial success), requests, retries. */
+  otlp?: {
+    spansExported: number
+    spansSampledOut: number
+    spansDropped: Partial<Record<string, number>>
+    spansRejected: number
+    requestsSent: number
+    requestsFailed: number
+    retries: number
+    bytesSent: number
+  }
 }
 
 /** Never throws: a value whose `then` getter throws is simply not a thenable. */
