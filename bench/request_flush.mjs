@@ -49,7 +49,7 @@ async function providerRole () {
 }
 
 async function serviceRole (agentUrl, providerUrl, mode) {
-  const { Tracer } = await import(new URL('trace/tracer.js', dist))
+  const { Tracer } = await import(new URL('root/tracer.js', dist))
   const { LLMObs } = await import(new URL('llmobs/sdk.js', dist))
   const { wrapOpenAI } = await import(new URL('integrations/openai/instrument.js', dist))
   const { default: OpenAI } = await import('openai')
