@@ -2,7 +2,7 @@
 // off or on, for instruction counts: bench/spool.mjs runs it under `valgrind --tool=callgrind`
 // twice (a long and a short run) so start-up cancels. The agent is in this process (a null one
 // unless BENCH_AGENT_URL names one), and the flush interval is long, so every payload and write
-// happens at the end, in every run alike.
+// happens by size or at the end, in every run alike.
 // `node bench/subjects/spool_pairs.mjs <off|interval|always|never> [pairs]`
 import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
@@ -13,10 +13,12 @@ const [mode, n] = process.argv.slice(2)
 const PAIRS = Number(n ?? 10_000)
 const { Tracer } = await import('../../dist/src/root/tracer.js')
 const { LLMObs } = await import('../../dist/src/llmobs/sdk.js')
-const tracer = new Tracer({ url: await agentUrl(), service: 'bench', env: 'bench' })
+// Long flush intervals: under callgrind a run lasts minutes, and payloads sent by timer would
+// make the count depend on how long (size-triggered sends are the same in every run).
+const tracer = new Tracer({ url: await agentUrl(), service: 'bench', env: 'bench', flushIntervalMs: 600_000 })
 const llmobs = new LLMObs(() => tracer)
 const dir = mode === 'off' ? undefined : mkdtempSync(join(tmpdir(), 'bench-spool-'))
-llmobs.enable({ mlApp: 'bench', spool: dir === undefined ? undefined : { dir, fsync: mode } })
+llmobs.enable({ mlApp: 'bench', flushIntervalMs: 600_000, spool: dir === undefined ? undefined : { dir, fsync: mode } })
 const input = [{ role: 'user', content: 'What is the capital of France?' }]
 const output = [{ role: 'assistant', content: 'Paris.' }]
 function pair () {

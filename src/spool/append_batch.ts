@@ -2,6 +2,7 @@ import { crc32 } from 'node:zlib'
 import { APPEND_BATCH, BATCH_ENTRY_HEAD, HEADER_BYTES, kindByte, type EventKind } from './record_codec.js'
 
 const FIRST_CAPACITY = 64 * 1024
+const KEEP_CAPACITY = 4 * 1024 * 1024
 
 /**
  * The appends of one event-loop turn to one segment, encoded as they come straight into one
@@ -58,8 +59,9 @@ export class AppendBatch {
   clear (): void {
     this.end = 0
     this.count = 0
-    // A burst must not keep a large buffer for the life of the process.
-    if (this.buf.length > 4 * FIRST_CAPACITY) this.buf = Buffer.allocUnsafe(FIRST_CAPACITY)
+    // A burst must not keep a large buffer for the life of the process; steady traffic keeps
+    // its size (regrowing it every turn would copy each turn's appends again).
+    if (this.buf.length > KEEP_CAPACITY) this.buf = Buffer.allocUnsafe(FIRST_CAPACITY)
   }
 
   private grow (need: number): void {

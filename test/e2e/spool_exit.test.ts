@@ -78,13 +78,17 @@ for (const mode of MODES) {
     const silent = await startSilentAgent()
     try {
       const child = startChild(mode, silent.url, '-', join(tmp, 'recorded.txt'), ['20'], { SPOOL_TEST_APM: 'false', SPOOL_TEST_DEADLINE_MS: TEN_MINUTES })
+      // A child that exits first fails the test now rather than leave it waiting for a payload.
+      const received = (): Promise<void> => Promise.race([silent.receivedAtLeast(1), child.done.then((r) => {
+        throw new Error(`the child exited (${r.code ?? r.signal}) before its first payload arrived: it did not wait`)
+      })])
       if (mode === 'sigterm') {
         await child.line('ready')
-        await silent.receivedAtLeast(1)
+        await received()
         child.proc.kill('SIGTERM')
       }
       await child.line(BEGUN[mode])
-      await silent.receivedAtLeast(1)
+      await received()
       // The child is in its exit and a payload is in flight, unanswered: only a child that waits
       // is still there to receive what follows.
       assert.ok(silent.answerAll() >= 1, 'a payload was held unanswered')
