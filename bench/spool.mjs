@@ -3,7 +3,11 @@
 // Prints CPU per pair, the spool's CPU per event appended ((on - off) / events), and bytes
 // written to the spool per event (appends and releases). `node bench/spool.mjs` (after a build);
 // BENCH_RUNS, BENCH_PAIRS to change the run count and size. Each run is its own process.
-import { execFileSync, spawn } from 'node:child_process'
+// Then, unless BENCH_SKIP_CALLGRIND=1 (or valgrind is missing), instructions per pair spool off
+// vs `interval` under callgrind (bench/subjects/spool_pairs.mjs, a long run minus a short one so
+// start-up cancels): CPU time on a shared machine is noise, instruction counts are not. They
+// count user-space instructions only: the kernel's share of write and fsync is not in them.
+import { execFileSync, spawn, spawnSync } from 'node:child_process'
 import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
@@ -83,7 +87,33 @@ for (const m of MODES) {
   const bytes = m === 'off' ? '—' : median(samples[m].map((s) => s.bytesPerEvent)).toFixed(0)
   console.log(`| ${m} | ${(med / 1000).toFixed(2)} (${(Math.min(...cpu) / 1000).toFixed(2)}–${(Math.max(...cpu) / 1000).toFixed(2)}) | ${m === 'off' ? '1.00' : (med / off).toFixed(2)}× | ${perEvent} | ${bytes} |`)
 }
+if (process.env.BENCH_SKIP_CALLGRIND !== '1') callgrind()
 const bad = MODES.flatMap((m) => samples[m].filter((s) => s.pending !== 0 || s.spoolFull !== 0).map(() => m))
 if (bad.length > 0) console.log(`\nwarning: runs with events pending or spool full: ${bad.join(', ')}`)
 agentProc.kill()
 process.exit(0)
+
+function callgrind () {
+  try { execFileSync('valgrind', ['--version'], { stdio: 'ignore' }) } catch {
+    console.log('\ninstruction counts: skipped (valgrind not installed)')
+    return
+  }
+  const SHORT = Number(process.env.BENCH_IR_SHORT ?? 1000)
+  const LONG = Number(process.env.BENCH_IR_LONG ?? 6000)
+  const subject = join(self, '../subjects/spool_pairs.mjs')
+  const ir = (mode, n) => {
+    // One thread and a predictable GC schedule, so the count does not depend on timing.
+    const r = spawnSync('valgrind', ['--tool=callgrind', '--callgrind-out-file=/dev/null', process.execPath, '--single-threaded', '--predictable-gc-schedule', subject, mode, String(n)],
+      { encoding: 'utf8', env: { ...process.env, BENCH_AGENT_URL: AGENT_URL }, timeout: 1_800_000 })
+    const m = /Collected : (\d+)/.exec(r.stderr)
+    if (m === null) throw new Error(`no instruction count in valgrind output:\n${r.stderr.slice(-500)}`)
+    return Number(m[1])
+  }
+  const per = {}
+  for (const mode of ['off', 'interval']) per[mode] = (ir(mode, LONG) - ir(mode, SHORT)) / (LONG - SHORT)
+  console.log(`\n## Instructions per pair (valgrind callgrind, ${LONG} − ${SHORT} pairs; user space only)`)
+  console.log('| spool | instructions / pair | ratio to off |')
+  console.log('|---|---|---|')
+  console.log(`| off | ${Math.round(per.off)} | — |`)
+  console.log(`| interval | ${Math.round(per.interval)} | ${(per.interval / per.off).toFixed(3)}× |`)
+}

@@ -6,6 +6,9 @@ import { crc32 } from 'node:zlib'
  *
  * - append  `[1][u8 kind][u32 seq][event JSON, UTF-8]`: an event, exactly as the writer sends it
  * - release `[2][u32 seq]...`: those events' fates are settled (delivered or dropped)
+ * - append batch `[3]` then entries `[u8 kind][u32 seq][u32 n][n bytes of event JSON]`: the
+ *   appends of one event-loop turn (what the spool writes; a torn batch loses only that turn,
+ *   which was not durable yet)
  *
  * Releases go to the segment that holds the appends they settle, so a segment is read alone:
  * what it appended minus what it released is what a replay owes.
@@ -13,16 +16,21 @@ import { crc32 } from 'node:zlib'
 export const HEADER_BYTES = 8
 const APPEND = 1
 const RELEASE = 2
+export const APPEND_BATCH = 3
+/** kind, seq, byte length. */
+export const BATCH_ENTRY_HEAD = 9
 /** Larger than any event (1 MiB) or release batch can be: a bigger length is damage, not data. */
 export const MAX_BODY_BYTES = 16 * 1024 * 1024
 
 export type EventKind = 'span' | 'eval'
 
+export function kindByte (kind: EventKind): number { return kind === 'span' ? 0 : 1 }
+
 export function encodeAppend (seq: number, kind: EventKind, json: string): Buffer {
   const jsonBytes = Buffer.byteLength(json)
   const buf = Buffer.allocUnsafe(HEADER_BYTES + 6 + jsonBytes)
   buf[HEADER_BYTES] = APPEND
-  buf[HEADER_BYTES + 1] = kind === 'span' ? 0 : 1
+  buf[HEADER_BYTES + 1] = kindByte(kind)
   buf.writeUInt32LE(seq, HEADER_BYTES + 2)
   buf.write(json, HEADER_BYTES + 6, 'utf8')
   return seal(buf)
@@ -87,12 +95,29 @@ function readRecord (buf: Buffer, pos: number, appended: Map<number, Unsettled>)
     appended.set(seq, { seq, kind: body[1] === 0 ? 'span' : 'eval', json: body.toString('utf8', 6) })
     return undefined
   }
+  if (body[0] === APPEND_BATCH) {
+    readBatch(body, appended)
+    return undefined
+  }
   if (body[0] === RELEASE && (len - 1) % 4 === 0) {
     for (let i = 1; i < len; i += 4) appended.delete(body.readUInt32LE(i))
     return undefined
   }
   // A checksummed record of a type we do not know: written by a newer version; skip it.
   return undefined
+}
+
+/** Entries of a batch whose checksum held; one that overruns it (a bug, not damage) ends the read. */
+function readBatch (body: Buffer, appended: Map<number, Unsettled>): void {
+  let at = 1
+  while (at + BATCH_ENTRY_HEAD <= body.length) {
+    const seq = body.readUInt32LE(at + 1)
+    const n = body.readUInt32LE(at + 5)
+    const from = at + BATCH_ENTRY_HEAD
+    if (from + n > body.length) return
+    appended.set(seq, { seq, kind: body[at] === 0 ? 'span' : 'eval', json: body.toString('utf8', from, from + n) })
+    at = from + n
+  }
 }
 
 /** A file system may leave a preallocated, zero-filled tail after a power loss. */

@@ -1,8 +1,9 @@
-import { closeSync, fsyncSync, openSync, unlinkSync, writeSync } from 'node:fs'
+import { closeSync, fsyncSync, openSync, unlinkSync, writeSync, writevSync } from 'node:fs'
 import { join } from 'node:path'
 import type { FsyncPolicy } from '../config/llmobs_config.js'
 import { log } from '../diag/logger.js'
-import { encodeAppend, encodeRelease, type EventKind } from './record_codec.js'
+import { AppendBatch } from './append_batch.js'
+import { BATCH_ENTRY_HEAD, encodeRelease, type EventKind } from './record_codec.js'
 
 /**
  * One segment file: appends while it is the active one, releases for as long as any of its
@@ -52,6 +53,9 @@ export interface SegmentSetOptions {
  */
 export class SegmentSet {
   private active: Segment | undefined
+  /** This turn's appends, all to one segment (the active one when they were made). */
+  private readonly batch = new AppendBatch()
+  private batchSeg: Segment | undefined
   private readonly segments = new Set<Segment>()
   private nextSegment = 1
   private nextSeq = 1
@@ -71,25 +75,38 @@ export class SegmentSet {
   /** 'full': past maxBytes, the event is not spooled; undefined: the spool is broken. */
   append (kind: EventKind, json: string): SpoolRef | 'full' | undefined {
     if (this.broken) return undefined
-    const seq = this.nextSeq++
-    const frame = encodeAppend(seq, kind, json)
-    if (this.totalBytes + frame.length > this.opts.maxBytes) {
-      this.full++
-      log.warnOnce('spool.full', `the LLM Observability spool reached its limit of ${this.opts.maxBytes} bytes: new events travel in memory only until it drains (counted as spool.full)`)
-      return 'full'
-    }
+    // json.length is a lower bound of its UTF-8 size: a cheap first check, the exact one follows.
+    if (this.totalBytes + BATCH_ENTRY_HEAD + json.length > this.opts.maxBytes) return this.noteFull()
     let seg = this.active
-    if (seg === undefined || (seg.bytes > 0 && seg.bytes + frame.length > this.opts.segmentMaxBytes)) {
+    if (seg === undefined || (seg.bytes > 0 && seg.bytes + BATCH_ENTRY_HEAD + json.length > this.opts.segmentMaxBytes)) {
       seg = this.active = new Segment(join(this.dir, `seg-${String(this.nextSegment++).padStart(6, '0')}.log`), 0, 0, false, undefined)
       this.segments.add(seg)
     }
-    seg.pending.push(frame)
-    seg.bytes += frame.length
+    if (this.batchSeg !== seg) {
+      // A roll-over in mid-turn: the old segment's appends leave the reused buffer as a copy.
+      const sealed = this.batch.seal()
+      if (sealed !== undefined && this.batchSeg !== undefined) this.batchSeg.pending.push(Buffer.from(sealed))
+      this.batchSeg = seg
+    }
+    const seq = this.nextSeq
+    const bytes = this.batch.add(seq, kind, json)
+    if (this.totalBytes + bytes > this.opts.maxBytes) {
+      this.batch.undoLast()
+      return this.noteFull()
+    }
+    this.nextSeq++
+    seg.bytes += bytes
     seg.live++
-    this.totalBytes += frame.length
+    this.totalBytes += bytes
     this.spooled++
     this.schedule()
-    return { seg, seq, bytes: frame.length }
+    return { seg, seq, bytes }
+  }
+
+  private noteFull (): 'full' {
+    this.full++
+    log.warnOnce('spool.full', `the LLM Observability spool reached its limit of ${this.opts.maxBytes} bytes: new events travel in memory only until it drains (counted as spool.full)`)
+    return 'full'
   }
 
   /** A segment read back from a dead owner, with `live` events still owed. */
@@ -118,6 +135,7 @@ export class SegmentSet {
   get durable (): boolean {
     if (this.broken) return false
     const never = this.opts.fsync === 'never'
+    if (this.batch.count > 0) return false
     for (const seg of this.segments) if (seg.pending.length > 0 || (seg.dirty && !never)) return false
     return true
   }
@@ -149,6 +167,9 @@ export class SegmentSet {
     if (this.broken) return
     let wrote = false
     for (const seg of this.segments) {
+      // Appends before releases: a release read before its append would settle nothing.
+      const appends = seg === this.batchSeg ? this.batch.seal() : undefined
+      if (appends !== undefined) seg.pending.push(appends)
       if (seg.releases.length > 0) {
         const frame = encodeRelease(seg.releases)
         seg.pending.push(frame)
@@ -158,7 +179,7 @@ export class SegmentSet {
         this.totalBytes += frame.length
       }
       if (seg.pending.length === 0) continue
-      const buf = seg.pending.length === 1 ? seg.pending[0] : Buffer.concat(seg.pending)
+      const bufs = seg.pending
       seg.pending = []
       try {
         if (seg.fd === undefined) {
@@ -166,9 +187,7 @@ export class SegmentSet {
           seg.fd = openSync(seg.path, seg.onDisk ? 'a' : 'ax', 0o600)
           seg.onDisk = true
         }
-        let off = 0
-        while (off < buf.length) off += writeSync(seg.fd, buf, off, buf.length - off)
-        this.bytesWritten += buf.length
+        this.bytesWritten += writeAll(seg.fd, bufs)
         seg.dirty = true
         wrote = true
       } catch (err) {
@@ -200,6 +219,8 @@ export class SegmentSet {
   private remove (seg: Segment): void {
     seg.gone = true
     seg.pending = []
+    // Every append of this turn to it is settled already: none is written.
+    if (this.batchSeg === seg) { this.batch.clear(); this.batchSeg = undefined }
     seg.releases = []
     this.segments.delete(seg)
     this.totalBytes -= seg.bytes
@@ -229,4 +250,23 @@ export class SegmentSet {
     this.writeErrors++
     log.internalError('spool.fs', err)
   }
+}
+
+/** One writev for a segment's turn; a short write (a full disk, a signal) continues where it stopped. */
+function writeAll (fd: number, bufs: Buffer[]): number {
+  let total = 0
+  for (const b of bufs) total += b.length
+  let done = writevSync(fd, bufs)
+  if (done === total) return total
+  let off = 0
+  for (const b of bufs) {
+    const end = off + b.length
+    if (done < end) {
+      let at = Math.max(0, done - off)
+      while (at < b.length) { at += writeSync(fd, b, at, b.length - at) }
+      done = end
+    }
+    off = end
+  }
+  return total
 }

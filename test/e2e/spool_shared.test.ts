@@ -13,6 +13,18 @@ function tempSpool (): { tmp: string, dir: string, side: string } {
   return { tmp, dir: join(tmp, 'spool'), side: join(tmp, 'recorded.txt') }
 }
 
+/** Complete records in the newest segment of the one owner directory under `dir`. */
+function recordsIn (dir: string): number {
+  const owner = readdirSync(dir).find((n) => n.startsWith('owner-'))
+  if (owner === undefined) return 0
+  const segs = readdirSync(join(dir, owner)).filter((n) => n.endsWith('.log')).sort()
+  if (segs.length === 0) return 0
+  const buf = readFileSync(join(dir, owner, segs[segs.length - 1]))
+  let n = 0
+  for (let pos = 0; pos + 8 <= buf.length && pos + 8 + buf.readUInt32LE(pos) <= buf.length; pos += 8 + buf.readUInt32LE(pos)) n++
+  return n
+}
+
 function assertAllStoredOnce (agent: LocalAgent, side: string): void {
   const recorded = recordedIds(side)
   assert.ok(recorded.length > 0, 'spans were recorded')
@@ -118,7 +130,11 @@ test('a dead process\'s segment torn at its tail, or with a flipped byte: the re
     try {
       const a = startChild('load', down, dir, side)
       await a.line('started')
-      await sleep(300)
+      // Killed once it has spans on disk (it records them past the durability point), however
+      // slowly a loaded machine runs it: a fixed sleep could kill it before its first write.
+      // The flip goes into the first record: with one write per loop turn, a file may hold only
+      // a few records, and a flip in the last one is a torn tail, not corruption.
+      while (recordedIds(side).length < 10 || (damage === 'flipped' && recordsIn(dir) < 2)) await sleep(20)
       a.proc.kill('SIGKILL')
       const killed = await a.done
       assert.equal(killed.signal, 'SIGKILL', killed.stderr)
@@ -128,7 +144,7 @@ test('a dead process\'s segment torn at its tail, or with a flipped byte: the re
       const file = join(dir, owner, segs[segs.length - 1])
       const buf = readFileSync(file)
       if (damage === 'torn') truncateSync(file, buf.length - 3)
-      else { buf[buf.length >> 1] ^= 0xff; writeFileSync(file, buf) }
+      else { buf[12] ^= 0xff; writeFileSync(file, buf) }
       const expected = decodeSegment(readFileSync(file))
       assert.equal(expected.damage, damage === 'torn' ? 'torn' : 'corrupt')
 

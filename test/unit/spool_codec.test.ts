@@ -1,5 +1,6 @@
 import { test } from 'node:test'
 import assert from 'node:assert/strict'
+import { AppendBatch } from '../../src/spool/append_batch.js'
 import { decodeSegment, encodeAppend, encodeRelease } from '../../src/spool/record_codec.js'
 
 function segment (): { buf: Buffer, ends: number[] } {
@@ -59,4 +60,39 @@ test('codec: a zero-filled tail (preallocated blocks after a power loss) is a to
   assert.equal(d.damage, 'torn')
   assert.equal(d.goodBytes, buf.length)
   assert.equal(d.unsettled.length, 2)
+})
+
+test('codec: an append batch (one turn) decodes entry by entry, kinds and UTF-8 intact; releases after it settle its entries', () => {
+  const batch = new AppendBatch()
+  let bytes = 0
+  bytes += batch.add(7, 'span', '{"span_id":"7","text":"héllo wörld 日本"}')
+  bytes += batch.add(8, 'eval', '{"label":"q"}')
+  const undone = batch.add(9, 'span', '{"span_id":"9"}')
+  batch.undoLast()
+  bytes += batch.add(10, 'span', '{"span_id":"10"}')
+  const sealed = Buffer.from(batch.seal()!)
+  assert.equal(batch.seal(), undefined, 'sealing empties the batch')
+  const d = decodeSegment(Buffer.concat([sealed, encodeRelease([8])]))
+  assert.equal(d.damage, 'none')
+  assert.deepEqual(d.unsettled, [
+    { seq: 7, kind: 'span', json: '{"span_id":"7","text":"héllo wörld 日本"}' },
+    { seq: 10, kind: 'span', json: '{"span_id":"10"}' },
+  ])
+  assert.ok(undone > 0)
+  assert.equal(bytes, sealed.length, 'the bytes each add reports sum to the record (the spool\'s budget counts them)')
+})
+
+test('codec: a batch torn at any byte loses that whole turn, never a part of it, and nothing before it', () => {
+  const first = encodeAppend(1, 'span', '{"s":1}')
+  const batch = new AppendBatch()
+  batch.add(2, 'span', '{"s":2}')
+  batch.add(3, 'eval', '{"e":3}')
+  const buf = Buffer.concat([first, batch.seal()!])
+  for (let cut = first.length; cut < buf.length; cut++) {
+    const d = decodeSegment(buf.subarray(0, cut))
+    assert.equal(d.goodBytes, first.length, `cut at ${cut}`)
+    assert.deepEqual(d.unsettled.map((u) => u.seq), [1], `cut at ${cut}`)
+    assert.equal(d.damage, cut === first.length ? 'none' : 'torn', `cut at ${cut}`)
+  }
+  assert.deepEqual(decodeSegment(buf).unsettled.map((u) => u.seq), [1, 2, 3])
 })
