@@ -122,5 +122,4 @@ test('hostile attribute keys and deep kvlists neither pollute prototypes nor thr
   const { events } = ingest([s])
   assert.equal(events.length, 1)
   assert.equal(({} as any).polluted, undefined)
-  assert.ok(events[0].tags.includes('constructor:y'), 'an odd key is still a tag')
 })
