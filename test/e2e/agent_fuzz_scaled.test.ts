@@ -13,8 +13,8 @@ const SCRIPT = new URL('../../../scripts/fuzz.mjs', import.meta.url).pathname
 const PER_DECODER = 20_000
 const HTTP_PER_ENDPOINT = 3000
 const SEED = 7_770_777
-const DECODERS = 8
-const ENDPOINTS = 6
+const DECODERS = 10
+const ENDPOINTS = 8
 
 interface Row { failures: string[], accepted: number, rejected: number }
 interface DecoderRow extends Row { decoder: string, payloads: number, slowestMs: number }
