@@ -9,7 +9,9 @@
 // Options: --per-decoder=<n> (default 100000), --http=<n per endpoint> (default 5000),
 // --seed=<int>|random (default fixed), --json (one JSON line on stdout; the table on stderr),
 // --call-budget-ms=<n>|off (default 250; the test suite turns it off: on a busy machine a slow
-// call is not a wrong one, and a hang still fails it by timeout).
+// call is not a wrong one, and a hang still fails it by timeout), --only=all|datadog|otlp (default
+// all: the Datadog-protocol decoders and endpoints, the OTLP intake's, or both; the suite runs the
+// two halves as two test files, so each fits its time budget on a loaded machine).
 // The test suite runs it smaller (test/e2e/agent_fuzz_scaled.test.ts).
 import { readFileSync } from 'node:fs'
 import { Packr, Unpackr } from 'msgpackr'
@@ -38,6 +40,8 @@ const HTTP_PER_ENDPOINT = Number(option('http', '5000'))
 const seedArg = option('seed', '20240607')
 const SEED = seedArg === 'random' ? Math.floor(Math.random() * 2 ** 31) : Number(seedArg)
 const JSON_OUT = args.includes('--json')
+const ONLY = option('only', 'all')
+if (!['all', 'datadog', 'otlp'].includes(ONLY)) throw new Error(`--only must be all, datadog or otlp, got ${ONLY}`)
 /** One decode of a body of a few KiB must never take long (no quadratic paths, no hangs). */
 const budgetArg = option('call-budget-ms', '250')
 const CALL_BUDGET_MS = budgetArg === 'off' ? Infinity : Number(budgetArg)
@@ -318,7 +322,7 @@ async function fuzzHttp (n) {
   const rows = []
   const rssStart = process.memoryUsage().rss
   try {
-    for (const ep of ENDPOINTS) {
+    for (const ep of ENDPOINTS.filter((e) => ONLY === 'all' || (ONLY === 'otlp') === (e.otlp === true))) {
       const before = agent.counters()
       const spansBefore = agent.store.queries.countSpans()
       const r = { endpoint: ep.otlp ? `OTLP ${ep.path} (${ep.type})` : ep.path, requests: n, accepted: 0, rejected: 0, slowestMs: 0, failures: [] }
@@ -375,7 +379,7 @@ async function fuzzHttp (n) {
 // ---- run and report -----------------------------------------------------------------------
 const started = performance.now()
 say(`fuzz: seed ${SEED}, ${PER_DECODER} mutated inputs per decoder, ${HTTP_PER_ENDPOINT} per HTTP endpoint`)
-const decoders = [...DECODERS, ...OTLP_DECODERS].map((d) => fuzzDecoder(d, PER_DECODER))
+const decoders = [...(ONLY === 'otlp' ? [] : DECODERS), ...(ONLY === 'datadog' ? [] : OTLP_DECODERS)].map((d) => fuzzDecoder(d, PER_DECODER))
 const http = HTTP_PER_ENDPOINT > 0 ? await fuzzHttp(HTTP_PER_ENDPOINT) : { rows: [], rssGrowthMiB: 0 }
 const elapsedS = Math.round((performance.now() - started) / 1000)
 

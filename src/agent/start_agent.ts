@@ -26,8 +26,8 @@ export interface AgentOptions {
   /**
    * Port of the OTLP/HTTP intake (`POST /v1/traces`, protobuf or JSON), bound to `host` too:
    * default 4318, 0 picks a free port (read `agent.otlpUrl`), false serves no OTLP. When the
-   * default port is taken the agent starts without it and warns; a port given here (or in env
-   * LLMOBS_AGENT_OTLP_PORT) that cannot be bound fails the start.
+   * default port is taken the agent starts without it (`agent.otlpNotStarted` says why); a port
+   * given here (or in env LLMOBS_AGENT_OTLP_PORT) that cannot be bound fails the start.
    */
   otlpPort?: number | false
   /** ':memory:' or a SQLite file path (default ./.llmobs/agent.db, directory created on demand). */
@@ -77,6 +77,8 @@ export interface LocalAgent {
    */
   readonly otlpUrl: string | undefined
   readonly otlpPort: number | undefined
+  /** Why the OTLP intake is not running although it was not turned off (its default port was taken). */
+  readonly otlpNotStarted: string | undefined
   /** Where the data lives (':memory:' or the file path). */
   readonly db: string
   /**
@@ -171,6 +173,7 @@ export async function startAgent (options: AgentOptions = {}): Promise<LocalAgen
     throw err
   }
   let otlp: AgentServer | undefined
+  let otlpNotStarted: string | undefined
   if (otlpPort !== false) {
     otlp = createOtlpServer(ctx)
     try {
@@ -182,8 +185,10 @@ export async function startAgent (options: AgentOptions = {}): Promise<LocalAgen
         store.close()
         throw err
       }
-      // Another collector or agent often holds 4318 already: the Datadog side still works.
-      logger.warn(`OTLP intake not started: port ${otlpPort} is not available (${err instanceof Error ? err.message : String(err)}); set otlpPort / --otlp-port / LLMOBS_AGENT_OTLP_PORT to another port, or 0 for any`)
+      // Another collector or agent often holds 4318 already: the Datadog side still works. Not a
+      // warning: every in-process agent of a test run but the first would print one.
+      otlpNotStarted = `port ${otlpPort} is not available (${err instanceof Error ? err.message : String(err)}); set otlpPort / --otlp-port / LLMOBS_AGENT_OTLP_PORT to another port, or 0 for any`
+      logger.info(`OTLP intake not started: ${otlpNotStarted}`)
     }
   }
   bounds.start()
@@ -203,6 +208,7 @@ export async function startAgent (options: AgentOptions = {}): Promise<LocalAgen
     host,
     otlpUrl,
     otlpPort: otlpBound,
+    otlpNotStarted,
     db,
     store,
     retention: bounds,

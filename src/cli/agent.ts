@@ -116,6 +116,7 @@ export async function runAgentCommand (args: string[]): Promise<number> {
     `  store: ${started.db}${parsed.options.apiKey !== undefined ? '  (API key required on agentless endpoints and the query API)' : ''}\n` +
     `  point tracers at it: DD_TRACE_AGENT_URL=${started.url}\n` +
     (started.otlpUrl !== undefined ? `  point OpenTelemetry apps at it: OTEL_EXPORTER_OTLP_ENDPOINT=${started.otlpUrl}\n` : '') +
+    (started.otlpNotStarted !== undefined ? `  OTLP intake not started: ${started.otlpNotStarted}\n` : '') +
     // Never the key itself: this line ends up in terminals, CI logs and screenshots.
     `  web UI: ${started.url}/${parsed.options.apiKey !== undefined ? '#key=<your API key>' : ''}\n` +
     boundLines(started.host, started.port))
