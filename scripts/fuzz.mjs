@@ -9,7 +9,9 @@
 // Options: --per-decoder=<n> (default 100000), --http=<n per endpoint> (default 5000),
 // --seed=<int>|random (default fixed), --json (one JSON line on stdout; the table on stderr),
 // --call-budget-ms=<n>|off (default 250; the test suite turns it off: on a busy machine a slow
-// call is not a wrong one, and a hang still fails it by timeout).
+// call is not a wrong one, and a hang still fails it by timeout), --only=all|datadog|otlp (default
+// all: the Datadog-protocol decoders and endpoints, the OTLP intake's, or both; the suite runs the
+// two halves as two test files, so each fits its time budget on a loaded machine).
 // The test suite runs it smaller (test/e2e/agent_fuzz_scaled.test.ts).
 import { readFileSync } from 'node:fs'
 import { Packr, Unpackr } from 'msgpackr'
@@ -27,9 +29,9 @@ import { MsgpackWriter } from '../dist/src/encode/msgpack_writer.js'
 import { assemblePayloadV04, encodeChunkV04 } from '../dist/src/encode/v04.js'
 import { V05PayloadBuilder } from '../dist/src/encode/v05.js'
 import { newEncodeStats } from '../dist/src/encode/encode_stats.js'
-import { decodeTracesRequest, encodeTracesRequest } from '../dist/src/encode/otlp/index.js'
-import { sampleRequest } from '../dist/test/helpers/otlp_sample.js'
-import protobuf from 'protobufjs'
+import { decodeStatus, decodeTracesRequest, encodeTracesRequest } from '../dist/src/encode/otlp/index.js'
+import { ingestOtlp } from '../dist/src/agent/otlp/otlp_ingest.js'
+import { newBatch } from '../dist/src/agent/store.js'
 
 const args = process.argv.slice(2)
 const option = (name, fallback) => args.find((a) => a.startsWith(`--${name}=`))?.split('=')[1] ?? fallback
@@ -38,6 +40,8 @@ const HTTP_PER_ENDPOINT = Number(option('http', '5000'))
 const seedArg = option('seed', '20240607')
 const SEED = seedArg === 'random' ? Math.floor(Math.random() * 2 ** 31) : Number(seedArg)
 const JSON_OUT = args.includes('--json')
+const ONLY = option('only', 'all')
+if (!['all', 'datadog', 'otlp'].includes(ONLY)) throw new Error(`--only must be all, datadog or otlp, got ${ONLY}`)
 /** One decode of a body of a few KiB must never take long (no quadratic paths, no hangs). */
 const budgetArg = option('call-budget-ms', '250')
 const CALL_BUDGET_MS = budgetArg === 'off' ? Infinity : Number(budgetArg)
@@ -93,29 +97,44 @@ const v05Bases = [readFileSync(new URL('v05-01_v0.5_traces.body', DATA)), ourV05
 const metaStructBases = [packr.pack(llmobsDoc('fz-3')), packr.pack({ trace_id: 'x', tags: ['a:b'], meta: { 'span.kind': 'tool' }, span_links: [{ trace_id: 'y' }] })]
 const agentlessBases = [JSON.stringify({ traces: [{ spans: [{ trace_id: 'fedcba9876543210', span_id: 'ff', parent_id: '0', name: 'n', service: 's', resource: 'r', type: 'llm', start: 1795611232, duration: 5, error: 0, meta: { '_dd.p.tid': '6553f10000000000' }, metrics: { _sampling_priority_v1: 0 }, meta_struct: { _llmobs: llmobsDoc('fz-4') } }] }] })]
 const evpBases = [readFileSync(new URL('02_evp_proxy_v2_api_v2_llmobs.body', DATA), 'utf8'), JSON.stringify([{ event_type: 'span', spans: [{ ...llmobsDoc('fz-5'), span_id: '77', start_ns: 1795611232000000000, duration: 5, status: 'ok', tags: ['ml_app:fuzz-app'] }] }])]
-// OTLP: our encoding of a request that sets every field; the structured mutants go through
-// protobufjs loaded from the .proto text (fromObject coerces what it can), so fields arrive
-// missing, retyped or duplicated in ways our own encoder would never write.
-const otlpRoot = new protobuf.Root()
-otlpRoot.resolvePath = (_origin, target) => new URL(`../src/encode/otlp/proto/${target}`, import.meta.url).pathname
-otlpRoot.loadSync(['opentelemetry/proto/collector/trace/v1/trace_service.proto'])
-const OtlpRequest = otlpRoot.lookupType('opentelemetry.proto.collector.trace.v1.ExportTraceServiceRequest')
-// Trimmed to a few values of each kind: the full sample costs ~10x per mutant, and the suite runs this 20,000 times.
-function otlpBase () {
-  const r = sampleRequest()
-  const trim = (attrs) => attrs.filter((_, i) => i % 4 === 0)
-  const rs = r.resourceSpans[0]
-  rs.resource.attributes = trim(rs.resource.attributes)
-  rs.scopeSpans[0].scope.attributes = trim(rs.scopeSpans[0].scope.attributes)
-  const [first, second] = rs.scopeSpans[0].spans
-  first.attributes = trim(first.attributes)
-  for (const e of [...first.events, ...first.links]) e.attributes = trim(e.attributes)
-  rs.scopeSpans[0].spans = [first, second]
-  return r
+// OTLP: a GenAI chat span under an HTTP server span, with an event and a link, as exporters send it.
+const otlpKv = (o) => Object.entries(o).map(([key, value]) => ({ key, value }))
+const otlpSpanOf = (spanId, parentSpanId, name, attributes) => ({
+  traceId: '5b8efff798038103d269b633813fc60c', spanId, traceState: '', parentSpanId, flags: 0x101, name, kind: 3,
+  startTimeUnixNano: 1795611232000000000n, endTimeUnixNano: 1795611232500000000n, attributes: otlpKv(attributes), droppedAttributesCount: 0,
+  events: [{ timeUnixNano: 1795611232100000000n, name: 'gen_ai.client.inference.operation.details', attributes: otlpKv({ 'gen_ai.system_instructions': '[{"type":"text","content":"be brief"}]' }), droppedAttributesCount: 0 }],
+  droppedEventsCount: 0,
+  links: [{ traceId: 'aa'.repeat(16), spanId: 'bb'.repeat(8), traceState: '', attributes: otlpKv({ from: 'x' }), droppedAttributesCount: 0, flags: 1 }],
+  droppedLinksCount: 0,
+  status: { code: 0, message: '' },
+})
+const otlpRequestBase = {
+  resourceSpans: [{
+    resource: { attributes: otlpKv({ 'service.name': 'fuzz-app', 'deployment.environment.name': 'fuzz' }), droppedAttributesCount: 0 },
+    scopeSpans: [{
+      scope: { name: 'fuzz', version: '1', attributes: [], droppedAttributesCount: 0 },
+      spans: [
+        otlpSpanOf('00000000000000aa', '', 'GET /chat', { 'http.request.method': 'GET', 'http.route': '/chat' }),
+        otlpSpanOf('00000000000000ab', '00000000000000aa', 'chat', {
+          'gen_ai.operation.name': 'chat', 'gen_ai.provider.name': 'openai', 'gen_ai.response.model': 'gpt-4o', 'gen_ai.usage.input_tokens': 12n,
+          'gen_ai.input.messages': '[{"role":"user","parts":[{"type":"text","content":"héllo"}]}]', 'gen_ai.request.stop_sequences': ['a', 'b'],
+          'app.meta': { kvlist: otlpKv({ k: 1.5, b: new Uint8Array([1, 2]) }) },
+        }),
+      ],
+      schemaUrl: '',
+    }],
+    schemaUrl: '',
+  }],
 }
-const otlpProtoBases = [encodeTracesRequest(otlpBase(), 'protobuf')]
-const otlpView = OtlpRequest.toObject(OtlpRequest.decode(otlpProtoBases[0]), { longs: String, enums: Number, bytes: String, oneofs: true })
-const otlpJsonBases = [Buffer.from(encodeTracesRequest(otlpBase(), 'json')).toString('utf8')]
+const otlpProtoBases = [Buffer.from(encodeTracesRequest(otlpRequestBase, 'protobuf'))]
+const otlpJsonBases = [Buffer.from(encodeTracesRequest(otlpRequestBase, 'json')).toString('utf8')]
+/** The OTLP intake without HTTP: decode, then the mapping into a batch (which must never throw). */
+const otlpIntake = (bytes, enc) => {
+  const d = decodeTracesRequest(bytes, enc)
+  if (!d.ok) return false
+  ingestOtlp(d.value, newBatch())
+  return true
+}
 const evalBases = [readFileSync(new URL('03_evp_proxy_v2_api_intake_llm_obs_v2_eval_metric.body', DATA), 'utf8')]
 
 // ---- mutations ----------------------------------------------------------------------------
@@ -237,8 +256,11 @@ const DECODERS = [
   { name: '/v1/input agentless JSON', text: true, bases: agentlessBases, structured: () => JSON.parse(pick(agentlessBases)), encode: (v) => JSON.stringify(v), run: (t) => okOf(decodeAgentlessTraces(t)) },
   { name: 'LLMObs span events JSON', text: true, bases: evpBases, structured: () => JSON.parse(pick(evpBases)), encode: (v) => JSON.stringify(v), run: (t) => okOf(parsedOrInvalid(t, (d) => spansFromEnvelopes(d, 'evp'))) },
   { name: 'eval-metric JSON', text: true, bases: evalBases, structured: () => JSON.parse(pick(evalBases)), encode: (v) => JSON.stringify(v), run: (t) => okOf(parsedOrInvalid(t, (d) => evaluationsFromBody(d, 'evp'))) },
-  { name: 'OTLP traces (protobuf)', bases: otlpProtoBases, structured: () => structuredClone(otlpView), encode: (v) => OtlpRequest.encode(OtlpRequest.fromObject(v)).finish(), run: (b) => okOf(decodeTracesRequest(b, 'protobuf')) },
-  { name: 'OTLP traces (JSON)', text: true, bases: otlpJsonBases, structured: () => JSON.parse(otlpJsonBases[0]), encode: (v) => JSON.stringify(v), run: (t) => okOf(decodeTracesRequest(Buffer.from(t, 'utf8'), 'json')) },
+]
+// The OTLP intake's decode + mapping; a mutant that no longer encodes falls back to byte mutations.
+const OTLP_DECODERS = [
+  { name: 'OTLP intake (protobuf)', bases: otlpProtoBases, structured: () => structuredClone(otlpRequestBase), encode: (v) => encodeTracesRequest(v, 'protobuf'), run: (b) => otlpIntake(b, 'protobuf') },
+  { name: 'OTLP intake (JSON)', text: true, bases: otlpJsonBases, structured: () => JSON.parse(pick(otlpJsonBases)), encode: (v) => JSON.stringify(v), run: (t) => otlpIntake(Buffer.from(t), 'json') },
 ]
 
 function mutantFor (d) {
@@ -290,17 +312,20 @@ const ENDPOINTS = [
   { path: '/api/v2/llmobs', method: 'POST', type: 'application/json', headers: { 'DD-API-KEY': 'fuzz' }, decoder: DECODERS[6] },
   { path: '/v1/input', method: 'POST', type: 'application/json', headers: { 'DD-API-KEY': 'fuzz' }, decoder: DECODERS[5] },
   { path: '/evp_proxy/v2/api/intake/llm-obs/v2/eval-metric', method: 'POST', type: 'application/json', headers: { 'X-Datadog-EVP-Subdomain': 'api' }, decoder: DECODERS[7] },
+  // On the agent's OTLP port; refusals carry a google.rpc.Status in the request's encoding.
+  { path: '/v1/traces', otlp: true, method: 'POST', type: 'application/x-protobuf', decoder: OTLP_DECODERS[0], reason: (bytes) => decodeStatus(bytes, 'protobuf') },
+  { path: '/v1/traces', otlp: true, method: 'POST', type: 'application/json', decoder: OTLP_DECODERS[1], reason: (bytes) => decodeStatus(bytes, 'json') },
 ]
 
 async function fuzzHttp (n) {
-  const agent = await startAgent({ port: 0, db: ':memory:', logger: { info: () => {}, warn: () => {} } })
+  const agent = await startAgent({ port: 0, otlpPort: 0, db: ':memory:', logger: { info: () => {}, warn: () => {} } })
   const rows = []
   const rssStart = process.memoryUsage().rss
   try {
-    for (const ep of ENDPOINTS) {
+    for (const ep of ENDPOINTS.filter((e) => ONLY === 'all' || (ONLY === 'otlp') === (e.otlp === true))) {
       const before = agent.counters()
       const spansBefore = agent.store.queries.countSpans()
-      const r = { endpoint: ep.path, requests: n, accepted: 0, rejected: 0, slowestMs: 0, failures: [] }
+      const r = { endpoint: ep.otlp ? `OTLP ${ep.path} (${ep.type})` : ep.path, requests: n, accepted: 0, rejected: 0, slowestMs: 0, failures: [] }
       let next = 0
       const worker = async () => {
         while (next < n) {
@@ -309,25 +334,32 @@ async function fuzzHttp (n) {
           const started = performance.now()
           let res
           try {
-            res = await fetch(agent.url + ep.path, { method: ep.method, headers: { 'Content-Type': ep.type, ...ep.headers }, body, signal: AbortSignal.timeout(10_000) })
+            res = await fetch((ep.otlp ? agent.otlpUrl : agent.url) + ep.path, { method: ep.method, headers: { 'Content-Type': ep.type, ...ep.headers }, body, signal: AbortSignal.timeout(10_000) })
           } catch (err) {
             r.failures.push(`#${i}: no answer (${err?.name}: ${err?.message})`)
             continue
           }
-          const text = await res.text()
+          const bytes = new Uint8Array(await res.arrayBuffer())
+          const text = new TextDecoder().decode(bytes)
           r.slowestMs = Math.max(r.slowestMs, performance.now() - started)
           if (res.status >= 200 && res.status < 300) r.accepted++
           else if (res.status >= 400 && res.status < 500) {
             r.rejected++
             let reason
-            try { reason = JSON.parse(text).error } catch { reason = undefined }
+            if (ep.reason !== undefined) {
+              const status = ep.reason(bytes)
+              // A 415 names no encoding it could answer in: JSON, as the other endpoints.
+              reason = status.ok ? status.value.message : decodeStatus(bytes, 'json').value?.message
+            } else {
+              try { reason = JSON.parse(text).error } catch { reason = undefined }
+            }
             if (typeof reason !== 'string' || reason === '') r.failures.push(`#${i}: ${res.status} without a reason: ${text.slice(0, 100)}`)
           } else r.failures.push(`#${i}: status ${res.status} ${text.slice(0, 200)}`)
         }
       }
       await Promise.all(Array.from({ length: 8 }, worker))
       const after = agent.counters()
-      const stored = (c) => c.llmobs_extracted + c.llmobs_evp + c.llmobs_agentless - c.duplicates_suppressed
+      const stored = (c) => c.llmobs_extracted + c.llmobs_evp + c.llmobs_agentless + c.llmobs_otlp - c.duplicates_suppressed
       if (after.payloads_received - before.payloads_received !== r.accepted) r.failures.push(`payloads_received grew by ${after.payloads_received - before.payloads_received}, ${r.accepted} accepted`)
       if (after.requests_rejected - before.requests_rejected !== r.rejected) r.failures.push(`requests_rejected grew by ${after.requests_rejected - before.requests_rejected}, ${r.rejected} refused`)
       if (agent.store.queries.countSpans() - spansBefore !== stored(after) - stored(before)) r.failures.push('rows stored differ from what the counters say was accepted')
@@ -347,7 +379,7 @@ async function fuzzHttp (n) {
 // ---- run and report -----------------------------------------------------------------------
 const started = performance.now()
 say(`fuzz: seed ${SEED}, ${PER_DECODER} mutated inputs per decoder, ${HTTP_PER_ENDPOINT} per HTTP endpoint`)
-const decoders = DECODERS.map((d) => fuzzDecoder(d, PER_DECODER))
+const decoders = [...(ONLY === 'otlp' ? [] : DECODERS), ...(ONLY === 'datadog' ? [] : OTLP_DECODERS)].map((d) => fuzzDecoder(d, PER_DECODER))
 const http = HTTP_PER_ENDPOINT > 0 ? await fuzzHttp(HTTP_PER_ENDPOINT) : { rows: [], rssGrowthMiB: 0 }
 const elapsedS = Math.round((performance.now() - started) / 1000)
 

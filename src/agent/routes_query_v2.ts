@@ -55,7 +55,7 @@ export function handleSpans (ctx: AgentContext, req: IncomingMessage, res: Serve
     checkKnown(url, [...COMMON_PARAMS, ...TRACE_FILTERS, 'trace_id', 'path'])
     const p = listParams(url, 'spans', SPAN_SORTS)
     const path = param(url, 'path')
-    if (path !== undefined && path !== 'trace' && path !== 'evp' && path !== 'agentless') invalid(`"path" must be trace, evp or agentless, got ${show(path)}`)
+    if (path !== undefined && path !== 'trace' && path !== 'evp' && path !== 'agentless' && path !== 'otlp') invalid(`"path" must be trace, evp, agentless or otlp, got ${show(path)}`)
     return pageBody('spans', queryApi(ctx.store).spans.list({ ...traceFilters(url), traceId: param(url, 'trace_id'), path }, p), p.limit)
   })
   if (body !== REFUSED) sendJson(res, 200, body)

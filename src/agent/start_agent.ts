@@ -6,7 +6,8 @@ import { AgentSampler } from './agent_sampler.js'
 import type { Counters } from './counters.js'
 import { Faults } from './faults.js'
 import { hostPolicy, isLoopbackHost } from './request_guards.js'
-import { createAgentServer } from './server.js'
+import { createAgentServer, type AgentServer } from './server.js'
+import { createOtlpServer, OTLP_DEFAULT_PORT } from './otlp/otlp_server.js'
 import { resolveAgentEnv } from '../config/agent_config.js'
 import { PriceTable, checkPriceRows, readPriceFile, shippedPrices, type PriceRow } from './prices.js'
 import { RETENTION_DEFAULTS, Retention, type RetentionLimits } from './retention.js'
@@ -22,6 +23,13 @@ export interface AgentOptions {
   host?: string
   /** Default 8126; 0 picks a free port (read it from `agent.port`). */
   port?: number
+  /**
+   * Port of the OTLP/HTTP intake (`POST /v1/traces`, protobuf or JSON), bound to `host` too:
+   * default 4318, 0 picks a free port (read `agent.otlpUrl`), false serves no OTLP. When the
+   * default port is taken the agent starts without it (`agent.otlpNotStarted` says why); a port
+   * given here (or in env LLMOBS_AGENT_OTLP_PORT) that cannot be bound fails the start.
+   */
+  otlpPort?: number | false
   /** ':memory:' or a SQLite file path (default ./.llmobs/agent.db, directory created on demand). */
   db?: string
   /**
@@ -63,6 +71,14 @@ export interface LocalAgent {
   readonly url: string
   readonly port: number
   readonly host: string
+  /**
+   * `http://host:port` of the OTLP intake, ready for `OTEL_EXPORTER_OTLP_ENDPOINT` (traces go to
+   * its `/v1/traces`); undefined when it is off or its default port was taken.
+   */
+  readonly otlpUrl: string | undefined
+  readonly otlpPort: number | undefined
+  /** Why the OTLP intake is not running although it was not turned off (its default port was taken). */
+  readonly otlpNotStarted: string | undefined
   /** Where the data lives (':memory:' or the file path). */
   readonly db: string
   /**
@@ -97,8 +113,9 @@ const defaultLogger: AgentLogger = {
 
 /**
  * Starts the embedded local agent + intake: Datadog Agent endpoints (/info, /v0.4|5/traces,
- * /evp_proxy/), agentless intake endpoints, the SQLite store and the query API (/api/...).
- * Rejects when the port cannot be bound or the database cannot be opened.
+ * /evp_proxy/), agentless intake endpoints, the SQLite store and the query API (/api/...), and
+ * the OTLP intake on its own port (`otlpPort`). Rejects when a port cannot be bound or the
+ * database cannot be opened.
  *
  * @example
  * const agent = await startAgent({ port: 0, db: ':memory:' })
@@ -125,6 +142,8 @@ export async function startAgent (options: AgentOptions = {}): Promise<LocalAgen
   }
 
   const env = resolveAgentEnv()
+  const otlpChosen = pick<number | false | undefined>(logger, 'otlpPort', opts.otlpPort, undefined, (v) => v === false || (Number.isInteger(v) && (v as number) >= 0 && (v as number) <= 65535)) ?? env.otlpPort
+  const otlpPort = otlpChosen ?? OTLP_DEFAULT_PORT
   const prices = priceTable(logger, opts.prices ?? env.prices)
   const retention = retentionLimits(logger, opts.retention, env.retention)
   const store = new Store(db, { prices })
@@ -148,47 +167,77 @@ export async function startAgent (options: AgentOptions = {}): Promise<LocalAgen
   const agentServer = createAgentServer(ctx)
   const server = agentServer.server
   try {
-    await new Promise<void>((resolve, reject) => {
-      server.once('error', reject)
-      server.listen(port, host, () => {
-        server.off('error', reject)
-        resolve()
-      })
-    })
+    await listen(server, port, host)
   } catch (err) {
     store.close()
     throw err
   }
+  let otlp: AgentServer | undefined
+  let otlpNotStarted: string | undefined
+  if (otlpPort !== false) {
+    otlp = createOtlpServer(ctx)
+    try {
+      await listen(otlp.server, otlpPort, host)
+    } catch (err) {
+      otlp = undefined
+      if (otlpChosen !== undefined) {
+        await new Promise<void>((resolve) => server.close(() => resolve()))
+        store.close()
+        throw err
+      }
+      // Another collector or agent often holds 4318 already: the Datadog side still works. Not a
+      // warning: every in-process agent of a test run but the first would print one.
+      otlpNotStarted = `port ${otlpPort} is not available (${err instanceof Error ? err.message : String(err)}); set otlpPort / --otlp-port / LLMOBS_AGENT_OTLP_PORT to another port, or 0 for any`
+      logger.info(`OTLP intake not started: ${otlpNotStarted}`)
+    }
+  }
   bounds.start()
   server.on('error', (err) => log.internalError('local agent server', err))
+  otlp?.server.on('error', (err) => log.internalError('local agent OTLP server', err))
   const bound = (server.address() as AddressInfo).port
   const urlHost = host === '0.0.0.0' || host === '::' ? '127.0.0.1' : host.includes(':') ? `[${host}]` : host
   const url = `http://${urlHost}:${bound}`
-  logger.info(`local agent listening on ${url} (store: ${db})`)
+  const otlpBound = otlp === undefined ? undefined : (otlp.server.address() as AddressInfo).port
+  const otlpUrl = otlpBound === undefined ? undefined : `http://${urlHost}:${otlpBound}`
+  logger.info(`local agent listening on ${url} (store: ${db})${otlpUrl !== undefined ? `, OTLP on ${otlpUrl}` : ''}`)
 
   let closed: Promise<void> | undefined
   return {
     url,
     port: bound,
     host,
+    otlpUrl,
+    otlpPort: otlpBound,
+    otlpNotStarted,
     db,
     store,
     retention: bounds,
     counters: () => store.counters(),
-    inFlight: () => agentServer.inFlight(),
+    inFlight: () => agentServer.inFlight() + (otlp?.inFlight() ?? 0),
     close: () => {
       if (closed !== undefined) return closed
       closing.abort()
       bounds.stop()
-      const stopped = new Promise<void>((resolve) => {
-        server.close(() => resolve())
-        server.closeAllConnections()
-      })
+      const servers = otlp === undefined ? [agentServer] : [agentServer, otlp]
+      const stopped = servers.map((s) => new Promise<void>((resolve) => {
+        s.server.close(() => resolve())
+        s.server.closeAllConnections()
+      }))
       // The store outlives every handler, so none ever writes to a closed database.
-      closed = Promise.all([stopped, agentServer.drained()]).then(() => {}).finally(() => store.close())
+      closed = Promise.all([...stopped, ...servers.map((s) => s.drained())]).then(() => {}).finally(() => store.close())
       return closed
     },
   }
+}
+
+function listen (server: AgentServer['server'], port: number, host: string): Promise<void> {
+  return new Promise<void>((resolve, reject) => {
+    server.once('error', reject)
+    server.listen(port, host, () => {
+      server.off('error', reject)
+      resolve()
+    })
+  })
 }
 
 function pick<T> (logger: AgentLogger, name: string, value: unknown, fallback: T, ok: (v: unknown) => boolean): T {

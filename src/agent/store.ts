@@ -8,8 +8,8 @@ import { Rollups } from './store_rollups.js'
 import { SCHEMA, migrate } from './store_schema.js'
 import { StoreQueries } from './store_queries.js'
 
-/** How an LLMObs span event arrived: riding an APM trace, through the EVP proxy, or agentless. */
-export type ArrivalPath = 'trace' | 'evp' | 'agentless'
+/** How an LLMObs span event arrived: riding an APM trace, through the EVP proxy, agentless, or mapped from OTLP. */
+export type ArrivalPath = 'trace' | 'evp' | 'agentless' | 'otlp'
 
 export interface NewSpan {
   traceId: string

@@ -2,18 +2,20 @@ import { existsSync, statSync } from 'node:fs'
 import { networkInterfaces } from 'node:os'
 import { dirname, resolve } from 'node:path'
 import { startAgent, type AgentOptions } from '../agent/start_agent.js'
-import { parseBytes, parseCount, parseDurationMs } from '../config/agent_config.js'
+import { parseBytes, parseCount, parseDurationMs, parseOtlpPort } from '../config/agent_config.js'
 
 /** Every option `agent` accepts (the top-level --help is checked against it). */
-export const AGENT_OPTIONS = ['--host', '--port', '--db', '--api-key', '--allowed-host', '--prices', '--retention-max-age', '--retention-max-spans', '--retention-max-bytes'] as const
+export const AGENT_OPTIONS = ['--host', '--port', '--otlp-port', '--db', '--api-key', '--allowed-host', '--prices', '--retention-max-age', '--retention-max-spans', '--retention-max-bytes'] as const
 
-export const AGENT_USAGE = `usage: llmobs-ts agent [--host 127.0.0.1] [--port 8126] [--db ./.llmobs/agent.db|:memory:] [--api-key <key>]
-                       [--allowed-host <name>]... [--prices <file>] [--retention-max-age 7d]
+export const AGENT_USAGE = `usage: llmobs-ts agent [--host 127.0.0.1] [--port 8126] [--otlp-port 4318|off] [--db ./.llmobs/agent.db|:memory:]
+                       [--api-key <key>] [--allowed-host <name>]... [--prices <file>] [--retention-max-age 7d]
                        [--retention-max-spans 1000000] [--retention-max-bytes 1GiB]
 
 Runs the local agent + intake until interrupted (Ctrl-C / SIGTERM).
   --host          interface to bind (default 127.0.0.1; anything else exposes stored LLM data)
   --port          port (default 8126; 0 picks a free one)
+  --otlp-port     port of the OTLP/HTTP intake for OpenTelemetry apps (POST /v1/traces; default
+                  4318, skipped with a warning when taken; 0 picks a free one; off: none)
   --db            SQLite file (created on demand; its directory must exist) or :memory:
                   (default ./.llmobs/agent.db, the .llmobs directory created if missing)
   --api-key       DD-API-KEY that the agentless endpoints and the query API / web UI require
@@ -66,6 +68,12 @@ export function parseAgentArgs (args: readonly string[]): Parsed {
         options.retention = { ...options.retention, [key]: v }
         break
       }
+      case '--otlp-port': {
+        const port = parseOtlpPort(value)
+        if (port === undefined) return { ok: false, error: `--otlp-port must be 0-65535 or off, got "${value}"` }
+        options.otlpPort = port === -1 ? false : port
+        break
+      }
       case '--port': {
         const port = Number(value)
         if (!/^[0-9]{1,5}$/.test(value) || port > 65535) return { ok: false, error: `--port must be 0-65535, got "${value}"` }
@@ -107,6 +115,8 @@ export async function runAgentCommand (args: string[]): Promise<number> {
   process.stdout.write(`llmobs-ts local agent listening on ${started.url}\n` +
     `  store: ${started.db}${parsed.options.apiKey !== undefined ? '  (API key required on agentless endpoints and the query API)' : ''}\n` +
     `  point tracers at it: DD_TRACE_AGENT_URL=${started.url}\n` +
+    (started.otlpUrl !== undefined ? `  point OpenTelemetry apps at it: OTEL_EXPORTER_OTLP_ENDPOINT=${started.otlpUrl}\n` : '') +
+    (started.otlpNotStarted !== undefined ? `  OTLP intake not started: ${started.otlpNotStarted}\n` : '') +
     // Never the key itself: this line ends up in terminals, CI logs and screenshots.
     `  web UI: ${started.url}/${parsed.options.apiKey !== undefined ? '#key=<your API key>' : ''}\n` +
     boundLines(started.host, started.port))
@@ -121,7 +131,7 @@ export async function runAgentCommand (args: string[]): Promise<number> {
   })
   await started.close()
   const c = started.counters()
-  process.stdout.write(`llmobs-ts agent: ${signal}, stopped (${c.payloads_received} payloads, ${c.llmobs_extracted + c.llmobs_evp + c.llmobs_agentless - c.duplicates_suppressed} LLMObs spans in the store)\n`)
+  process.stdout.write(`llmobs-ts agent: ${signal}, stopped (${c.payloads_received} payloads, ${c.llmobs_extracted + c.llmobs_evp + c.llmobs_agentless + c.llmobs_otlp - c.duplicates_suppressed} LLMObs spans in the store)\n`)
   return 0
 }
 
@@ -129,6 +139,11 @@ export async function runAgentCommand (args: string[]): Promise<number> {
 export function startError (err: unknown, options: AgentOptions): string {
   const code = (err as { code?: unknown } | null)?.code
   const where = `${options.host ?? '127.0.0.1'}:${options.port ?? 8126}`
+  // The OTLP port fails the start only when it was chosen; say which of the two it was.
+  const failed = (err as { port?: unknown } | null)?.port
+  if (code === 'EADDRINUSE' && typeof options.otlpPort === 'number' && failed === options.otlpPort && failed !== options.port) {
+    return `OTLP port ${options.otlpPort} is already in use on ${options.host ?? '127.0.0.1'} (an OpenTelemetry Collector?); choose another with --otlp-port <n>, --otlp-port 0 for a free one, or --otlp-port off`
+  }
   if (code === 'EADDRINUSE') return `port ${options.port ?? 8126} is already in use on ${options.host ?? '127.0.0.1'} (another agent?); choose another with --port <n>, or --port 0 for a free one`
   if (code === 'EACCES') return `not allowed to listen on ${where} (ports below 1024 need privileges); use --port 0 for a free one`
   if (code === 'EADDRNOTAVAIL') return `${options.host ?? ''} is not an address of this machine; use --host 127.0.0.1 or --host 0.0.0.0`

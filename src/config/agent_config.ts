@@ -6,6 +6,7 @@ import { invalid, parseString } from './parse.js'
  * fallback of each startAgent option. A malformed value warns once and is ignored.
  */
 export const AGENT_ENV_VARS = [
+  { name: 'LLMOBS_AGENT_OTLP_PORT', option: 'otlpPort', description: 'Port of the OTLP/HTTP intake (/v1/traces): 0-65535 (0 = any free port), or off.' },
   { name: 'LLMOBS_AGENT_PRICES', option: 'prices', description: 'JSON file of price rows that override or extend the shipped table.' },
   { name: 'LLMOBS_AGENT_RETENTION_MAX_AGE', option: 'retention.maxAgeMs', description: 'Maximum age of stored data: ms, or 30s / 15m / 12h / 7d; 0 = no limit.' },
   { name: 'LLMOBS_AGENT_RETENTION_MAX_SPANS', option: 'retention.maxSpans', description: 'Maximum LLMObs spans stored; 0 = no limit.' },
@@ -14,6 +15,8 @@ export const AGENT_ENV_VARS = [
 
 export interface AgentEnv {
   prices: string | undefined
+  /** Absent when unset; false for `off`. */
+  otlpPort?: number | false
   retention: { maxAgeMs?: number, maxSpans?: number, maxBytes?: number }
 }
 
@@ -27,7 +30,10 @@ export function resolveAgentEnv (env: Env = process.env): AgentEnv {
   if (spans !== undefined) retention.maxSpans = spans
   const bytes = envValue(env, 'LLMOBS_AGENT_RETENTION_MAX_BYTES', parseBytes, 'a size: bytes, or 500MiB, 1GiB')
   if (bytes !== undefined) retention.maxBytes = bytes
-  return { prices: parseString(env.LLMOBS_AGENT_PRICES), retention }
+  const otlpPort = envValue(env, 'LLMOBS_AGENT_OTLP_PORT', parseOtlpPort, 'a port 0-65535 or off')
+  const out: AgentEnv = { prices: parseString(env.LLMOBS_AGENT_PRICES), retention }
+  if (otlpPort !== undefined) out.otlpPort = otlpPort === -1 ? false : otlpPort
+  return out
 }
 
 function envValue (env: Env, name: string, parse: (s: string) => number | undefined, want: string): number | undefined {
@@ -46,6 +52,13 @@ export function parseDurationMs (s: string): number | undefined {
   if (m === null) return undefined
   const v = Number(m[1]) * UNIT_MS[m[2] ?? 'ms']
   return Number.isSafeInteger(v) ? v : undefined
+}
+
+/** `4318`, `0` → the port; `off` / `false` → -1 (no OTLP intake); undefined when malformed. */
+export function parseOtlpPort (s: string): number | undefined {
+  const t = s.trim().toLowerCase()
+  if (t === 'off' || t === 'false') return -1
+  return /^[0-9]{1,5}$/.test(t) && Number(t) <= 65535 ? Number(t) : undefined
 }
 
 export function parseCount (s: string): number | undefined {

@@ -87,11 +87,12 @@ export function statusBadge (status, errorCount) {
   return h('span', { class: 'status status-ok' }, 'ok', errorCount > 0 ? h('small', {}, ` · ${errorCount} err`) : null)
 }
 
-const PATH_LABEL = { trace: 'rode the trace', evp: 'EVP', agentless: 'agentless' }
+const PATH_LABEL = { trace: 'rode the trace', evp: 'EVP', agentless: 'agentless', otlp: 'OTLP' }
 const PATH_WHY = {
   trace: 'Carried inside its kept APM trace (meta_struct._llmobs) and extracted by the agent.',
   evp: 'Sent through the EVP proxy: rescued from a dropped or failed APM trace, or sent directly.',
   agentless: 'Posted straight to the LLM Observability intake endpoint.',
+  otlp: 'Exported by an OpenTelemetry app to the OTLP intake (/v1/traces) and mapped from its GenAI attributes.',
 }
 export function pathBadge (path) { return h('span', { class: 'path', title: PATH_WHY[path] ?? path }, PATH_LABEL[path] ?? path) }
 

@@ -10,6 +10,7 @@ const ROLES = ['system', 'user', 'assistant', 'tool']
 export function delivery (span, chunks) {
   if (span.path === 'trace') return ['rode the trace', 'Carried in meta_struct._llmobs of a kept APM chunk and extracted by the agent.']
   if (span.path === 'agentless') return ['agentless', 'Posted straight to the LLM Observability intake endpoint (/api/v2/llmobs or /v1/input).']
+  if (span.path === 'otlp') return ['OTLP', 'Exported by an OpenTelemetry app to the OTLP intake (/v1/traces); mapped from its GenAI attributes.']
   if (span.path !== 'evp') return [span.path, '']
   const apmId = span.event?._dd?.apm_trace_id
   const chunk = chunks.find((c) => c.trace_id === apmId)
@@ -52,6 +53,8 @@ export function spanDetail (span, chunks, evaluations) {
       isModel ? fact('tokens', fmtInt(spanTokens(span))) : null,
       isModel || span.cost_usd !== undefined ? fact('cost', h('span', {}, costCell(span.cost_usd ?? null), span.price ? h('span', { class: 'muted' }, ` — price of ${span.price.pattern}, ${span.price.date}`) : null)) : null,
       fact('delivery', h('span', { class: 'delivery' }, h('strong', { 'data-delivery': span.path }, path), why !== '' ? h('span', { class: 'muted' }, ` — ${why}`) : null))),
+    warningsBox(ev),
+    apmPath(ev._dd?.apm_path),
     meta.error ? errorBox(meta.error) : null,
     io('Input', meta.input),
     io('Output', meta.output),
@@ -61,6 +64,34 @@ export function spanDetail (span, chunks, evaluations) {
     evals.length > 0 ? section('Evaluations', h('ul', { class: 'plain evaluations' }, evals.map((e) => h('li', {}, evalBadge(e), ` (${e.metric_type})`)))) : null,
     Array.isArray(ev.tags) && ev.tags.length > 0 ? section('Tags', h('div', { class: 'tags' }, ev.tags.map((t) => h('span', { class: 'tag' }, String(t))))) : null,
   ]
+}
+
+/**
+ * What the mapping could not read: `collection_errors:<warning>` tags (one each, or the bridge's
+ * comma-joined one) and the event's own `collection_errors` list (e.g. truncated_io).
+ */
+export function mappingWarnings (ev) {
+  const out = []
+  for (const t of Array.isArray(ev.tags) ? ev.tags : []) {
+    if (typeof t === 'string' && t.startsWith('collection_errors:')) out.push(...t.slice('collection_errors:'.length).split(','))
+  }
+  for (const w of Array.isArray(ev.collection_errors) ? ev.collection_errors : []) out.push(String(w))
+  return [...new Set(out.filter((w) => w !== ''))]
+}
+
+function warningsBox (ev) {
+  const warnings = mappingWarnings(ev)
+  if (warnings.length === 0) return null
+  return h('section', { class: 'block warnings-box' }, h('h3', {}, 'Mapping warnings'),
+    h('ul', { class: 'plain warnings' }, warnings.map((w) => h('li', {}, h('code', {}, w)))))
+}
+
+/** The APM spans (OTLP intake) between this span and its LLM parent: where the call happened. */
+function apmPath (hops) {
+  if (!Array.isArray(hops) || hops.length === 0) return null
+  return section('Called from (APM spans)', h('ol', { class: 'plain apm-path' }, hops.map((p) => h('li', {},
+    h('code', {}, String(p?.name ?? '?')), ' ', String(p?.resource ?? ''),
+    h('span', { class: 'muted' }, ` — ${String(p?.service ?? '')}${p?.type ? ` (${String(p.type)})` : ''}`)))))
 }
 
 export function section (title, ...body) { return h('section', { class: 'block' }, h('h3', {}, title), body) }

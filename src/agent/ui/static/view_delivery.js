@@ -13,12 +13,17 @@ const COUNTERS = {
   llmobs_extracted: 'LLM span events taken from meta_struct._llmobs of kept chunks: they rode the trace.',
   llmobs_evp: 'LLM span events posted through the EVP proxy: rescued from dropped or failed traces, or sent directly.',
   llmobs_agentless: 'LLM span events posted straight to the intake endpoint /api/v2/llmobs.',
+  llmobs_otlp: 'LLM span events mapped from the GenAI spans OpenTelemetry apps exported to the OTLP intake (/v1/traces).',
   duplicates_suppressed: 'Events not stored because an event with the same (trace_id, span_id) was already stored, whichever path either came by.',
   evaluations: 'Evaluation metrics received, duplicates included.',
   evaluation_duplicates_suppressed: 'Evaluations not stored because one with the same span, label, ml_app and timestamp was already stored.',
   requests_rejected: 'Requests refused by validation (bad method, content type, body, size, API key, Host, cross-site): answered 4xx, nothing stored.',
   faults_injected: 'Requests failed or delayed on purpose through POST /api/faults (fault tests).',
   requests_quiet: 'Calls to endpoints the agent does not model (remote config, telemetry, stats), answered quietly.',
+  otlp_spans_received: 'Spans in OTLP requests that decoded, GenAI or not (rejected ones included).',
+  otlp_spans_rejected: 'OTLP spans refused one by one (bad ids, end before start) and reported back as a partial success.',
+  otlp_spans_opted_out: 'GenAI spans not mapped because their trace set dd_llmobs_enabled=false.',
+  otlp_decode_errors: 'OTLP requests whose body did not decode (answered 400 with the reason).',
   retention_removed_spans: 'Spans removed by retention (older than the maximum age, or beyond the span or byte limits), oldest first.',
   retention_removed_evaluations: 'Evaluations removed by retention with their spans or on their own age.',
   retention_removed_chunks: 'APM chunk summaries removed by retention.',
@@ -37,8 +42,8 @@ export function renderDelivery (root) {
     const c = await api('/api/counters')
     tbody.replaceChildren(...Object.entries(c).map(([name, value]) => h('tr', { 'data-counter': name },
       h('td', {}, h('code', {}, name)), h('td', { class: 'num value' }, fmtInt(value)), h('td', { class: 'muted' }, COUNTERS[name] ?? ''))))
-    const stored = (c.llmobs_extracted ?? 0) + (c.llmobs_evp ?? 0) + (c.llmobs_agentless ?? 0) - (c.duplicates_suppressed ?? 0)
-    identity.textContent = `Stored LLM span events = extracted + EVP + agentless − duplicates = ${fmtInt(stored)}`
+    const stored = (c.llmobs_extracted ?? 0) + (c.llmobs_evp ?? 0) + (c.llmobs_agentless ?? 0) + (c.llmobs_otlp ?? 0) - (c.duplicates_suppressed ?? 0)
+    identity.textContent = `Stored LLM span events = extracted + EVP + agentless + OTLP − duplicates = ${fmtInt(stored)}`
   }
   return { ready: load(), stop: watch(() => load()), update: (route) => route.page === 'delivery' }
 }
