@@ -25,7 +25,7 @@ export interface AgentOptions {
   port?: number
   /**
    * Port of the OTLP/HTTP intake (`POST /v1/traces`, protobuf or JSON), bound to `host` too:
-   * default 4318, 0 picks a free port (read `agent.otlpUrl`), false serves no OTLP. When the
+   * default 4318 (a free port when `port` is 0), 0 picks a free port (read `agent.otlpUrl`), false serves no OTLP. When the
    * default port is taken the agent starts without it (`agent.otlpNotStarted` says why); a port
    * given here (or in env LLMOBS_AGENT_OTLP_PORT) that cannot be bound fails the start.
    */
@@ -143,7 +143,9 @@ export async function startAgent (options: AgentOptions = {}): Promise<LocalAgen
 
   const env = resolveAgentEnv()
   const otlpChosen = pick<number | false | undefined>(logger, 'otlpPort', opts.otlpPort, undefined, (v) => v === false || (Number.isInteger(v) && (v as number) >= 0 && (v as number) <= 65535)) ?? env.otlpPort
-  const otlpPort = otlpChosen ?? OTLP_DEFAULT_PORT
+  // An agent on an ephemeral port (tests, embedded runs) takes an ephemeral OTLP port too, so two
+  // of them never contend for 4318 and none holds a fixed port it was not asked for.
+  const otlpPort = otlpChosen ?? (port === 0 ? 0 : OTLP_DEFAULT_PORT)
   const prices = priceTable(logger, opts.prices ?? env.prices)
   const retention = retentionLimits(logger, opts.retention, env.retention)
   const store = new Store(db, { prices })
