@@ -1,11 +1,12 @@
 // The OpenTelemetry API through three implementations, one per process:
-// `node bench/subjects/otel_bridge.mjs <llmobs-ts|otel-sdk|dd-trace> <root-span|trace-10>`.
+// `node bench/subjects/otel_bridge.mjs <llmobs-ts|otel-sdk|dd-trace> <root-span|trace-10> [ops]`.
 // Prints {"nsPerOp":..., "cpuNsPerOp":...}. The caller's code is the same OTel API code for all
-// three; only the registered implementation differs.
+// three; only the registered implementation differs. With `ops` the warm-up is fixed, so under
+// callgrind two run lengths differ by exactly their ops (instructions per op = ΔIr ÷ Δops).
 import { agentUrl } from '../lib/null_agent.mjs'
 import { measure, yieldToLoop } from '../lib/measure.mjs'
 
-const [subject, scenario] = process.argv.slice(2)
+const [subject, scenario, ops] = process.argv.slice(2)
 const agent = { url: await agentUrl() }
 const api = await import('@opentelemetry/api')
 
@@ -63,7 +64,8 @@ if (scenario === 'root-span') {
   throw new Error(`unknown scenario ${scenario}`)
 }
 
-const iterations = scenario === 'trace-10' ? 40_000 : 200_000
-const result = await measure(op, { iterations, warmup: iterations / 5, between: yieldToLoop })
+const iterations = ops !== undefined ? Number(ops) : scenario === 'trace-10' ? 40_000 : 200_000
+const warmup = ops !== undefined ? 2_000 : iterations / 5
+const result = await measure(op, { iterations, warmup, between: yieldToLoop })
 process.stdout.write(JSON.stringify(result) + '\n')
 process.exit(0)
