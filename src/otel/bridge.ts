@@ -94,7 +94,9 @@ export class OtelBridge implements BridgeHost {
       const kind = typeof o.kind === 'number' && o.kind >= 0 && o.kind <= 4 ? o.kind : 0
       const startTime = o.startTime === undefined ? undefined : toEpochMs(o.startTime)
       const dd = this.tracer.startSpan(spanName === '' ? 'otel.span' : spanName, { childOf: parent, startTime })
-      const span = new BridgeSpan(dd, this, true, kind, spanName, scope)
+      // A child of a bridge span shares its trace id string (see BridgeSpan.traceId).
+      const above = parent instanceof Span ? this.bridgeSpanOf(parent) : undefined
+      const span = new BridgeSpan(dd, this, true, kind, spanName, scope, above !== undefined && above.dd.trace === dd.trace ? above.traceId : undefined)
       ;(dd as Viewed)[VIEW] = span
       if (o.attributes !== undefined) span.setAttributes(o.attributes)
       if (Array.isArray(o.links)) span.addLinks(o.links)

@@ -88,6 +88,8 @@ export class GenAiLifecycle implements SpanLifecycle {
   beforeFinish (span: BridgeSpan): void {
     const info = span.genai as GenAiInfo | undefined
     this.live.delete(span.dd.spanId)
+    // Most spans are not GenAI spans: the admission probe alone, not the mapping's input and result.
+    if (admissionKey(span.attributes) === undefined) return
     const r = this.map(span)
     if (!r.admitted) return
     // Decided again at the end, for spans whose GenAI attributes arrived after their start.
