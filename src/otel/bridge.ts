@@ -17,6 +17,8 @@ import { fromOtelSpanContext } from './span_context.js'
 const VIEW = Symbol('llmobs-ts.otelView')
 type Viewed = Span & { [VIEW]?: BridgeSpan }
 
+const NO_OPTIONS: OtelSpanOptions = Object.freeze({})
+
 /** Called around bridge spans' lives (the GenAI → LLM Observability mapping). */
 export interface SpanLifecycle {
   onStart (span: BridgeSpan, parent: Span | undefined): void
@@ -84,7 +86,7 @@ export class OtelBridge implements BridgeHost {
       const ctx = context ?? this.contextManager.active()
       // The exporter's own requests, and code under OTel's suppressTracing(), are never traced.
       if (isExporterContext() || ctx.getValue(SUPPRESS_TRACING_KEY) === true) return trace.wrapSpanContext(INVALID_SPAN_CONTEXT)
-      const o = options ?? {}
+      const o = options ?? NO_OPTIONS
       let parent: Span | SpanContext | null = null
       if (o.root !== true) {
         const p = trace.getSpan(ctx)

@@ -52,7 +52,7 @@ export class GenAiLifecycle implements SpanLifecycle {
   }
 
   onStart (span: BridgeSpan, parent: Span | undefined): void {
-    const candidate = admissionKey(span.attributes) !== undefined
+    const candidate = hasAny(span.attributes) && admissionKey(span.attributes) !== undefined
     let modelCall = false
     if (candidate) {
       const r = this.map(span)
@@ -203,6 +203,12 @@ export class GenAiLifecycle implements SpanLifecycle {
       scope: span.scope,
     })
   }
+}
+
+/** Cheaper than probing every admission key of a span started without attributes (most are). */
+function hasAny (o: object): boolean {
+  for (const _ in o) return true
+  return false
 }
 
 function startNs (s: Span): number {
