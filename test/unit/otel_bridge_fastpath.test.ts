@@ -51,15 +51,19 @@ test('events, links and status of one span never show on another (the shared emp
 })
 
 test('the mapping overrides tracer tags as before: db.namespace wins over a db.name tag, a numeric attribute leaves the tag of its name', async () => {
-  const s = otel.startSpan('q', { kind: SpanKind.CLIENT, attributes: { 'db.system': 'postgresql', 'db.namespace': 'shop', team: 7 } })
+  // Apart, so that each guard alone decides its span.
+  const s = otel.startSpan('q', { kind: SpanKind.CLIENT, attributes: { 'db.system': 'postgresql', 'db.namespace': 'shop' } })
   s.end()
+  const t = otel.startSpan('t', { attributes: { team: 7 } })
+  t.end()
   const plain = otel.startSpan('plain', { attributes: { component: 'x' } })
   plain.end()
   const spans = await sentSpans()
   const q = spans.find((x) => x.resource === 'q')!
   assert.equal(q.meta['db.name'], 'shop', 'the Agent writes db.name from db.namespace, over a tag')
-  assert.equal(q.metrics.team, 7, 'numbers are metrics')
-  assert.equal(q.meta.team, 'a', 'the tracer tag of that name stays (as when the mapping was copied over the tags)')
+  const tt = spans.find((x) => x.resource === 't')!
+  assert.equal(tt.metrics.team, 7, 'numbers are metrics')
+  assert.equal(tt.meta.team, 'a', 'the tracer tag of that name stays (as when the mapping was copied over the tags)')
   const p = spans.find((x) => x.resource === 'plain')!
   assert.equal(p.meta['db.name'], 'from-tags')
   assert.equal(p.meta.team, 'a')
@@ -116,6 +120,11 @@ test('mapOtelSpan writes into the given meta and metrics when that is the same a
   assert.notEqual(g.meta, r.meta, 'copied')
   assert.equal(r.meta.k, 'tag')
   assert.equal(r.metrics.k, 1)
+  // A numeric attribute named as a tag already there: the tag stays beside the metric.
+  const t = { meta: { team: 'a' } as Record<string, string>, metrics: {} as Record<string, number> }
+  mapOtelSpan(input({ team: 7 }), t)
+  assert.equal(t.meta.team, 'a')
+  assert.equal(t.metrics.team, 7)
   // The same without `into`: the pure form.
   const h = mapOtelSpan(input({ k: 1 }, { k: 'res' }))
   assert.equal(h.meta.k, undefined)
