@@ -17,6 +17,8 @@ import { fromOtelSpanContext } from './span_context.js'
 const VIEW = Symbol('llmobs-ts.otelView')
 type Viewed = Span & { [VIEW]?: BridgeSpan }
 
+const NO_OPTIONS: OtelSpanOptions = Object.freeze({})
+
 /** Called around bridge spans' lives (the GenAI → LLM Observability mapping). */
 export interface SpanLifecycle {
   onStart (span: BridgeSpan, parent: Span | undefined): void
@@ -86,7 +88,7 @@ export class OtelBridge implements BridgeHost {
       const ctx = context ?? this.contextManager.active()
       // The exporter's own requests, and code under OTel's suppressTracing(), are never traced.
       if (isExporterContext() || ctx.getValue(SUPPRESS_TRACING_KEY) === true) return trace.wrapSpanContext(INVALID_SPAN_CONTEXT)
-      const o = options ?? {}
+      const o = options ?? NO_OPTIONS
       let parent: Span | SpanContext | null = null
       if (o.root !== true) {
         const p = trace.getSpan(ctx)
@@ -102,7 +104,9 @@ export class OtelBridge implements BridgeHost {
         tracer.otlp.setViewLookup((s) => { const v = (s as Viewed)[VIEW]; return v !== undefined && v.owned && v.host === this ? v : undefined })
       }
       const dd = tracer.startSpan(spanName === '' ? 'otel.span' : spanName, { childOf: parent, startTime })
-      const span = new BridgeSpan(dd, this, true, kind, spanName, scope)
+      // A child of a bridge span shares its trace id string (see BridgeSpan.traceId).
+      const above = parent instanceof Span ? this.bridgeSpanOf(parent) : undefined
+      const span = new BridgeSpan(dd, this, true, kind, spanName, scope, above !== undefined && above.dd.trace === dd.trace ? above.traceId : undefined)
       ;(dd as Viewed)[VIEW] = span
       if (o.attributes !== undefined) span.setAttributes(o.attributes)
       if (Array.isArray(o.links)) span.addLinks(o.links)

@@ -2,7 +2,7 @@ import type { Attributes, AttributeValue, Exception, Link, Span as OtelSpanApi, 
 import { describeError, describeValue, log } from '../diag/logger.js'
 import type { Span } from '../trace/span.js'
 import type { SpanContext } from '../trace/span_context.js'
-import { mapOtelSpan, type OtelAttributes, type OtelEventInput, type OtelLinkInput } from './dd_mapping.js'
+import { mapOtelSpan, type OtelAttributes, type OtelEventInput, type OtelLinkInput, type OtelSpanInput } from './dd_mapping.js'
 import { toOtelSpanContext } from './span_context.js'
 
 /** What a bridge span needs from the bridge that made it. */
@@ -18,6 +18,17 @@ const STATUS_UNSET = 0
 const STATUS_OK = 1
 const STATUS_ERROR = 2
 
+type Status = { readonly code: 0 | 1 | 2, readonly message: string | undefined }
+
+/**
+ * Shared by every span until it has an event, a link or a status of its own (most never do):
+ * three fewer allocations per span. Frozen, so a stray push fails loudly instead of leaking into
+ * every span; `setStatus` replaces the object, never mutates it.
+ */
+const NO_EVENTS = Object.freeze([]) as unknown as OtelEventInput[]
+const NO_LINKS = Object.freeze([]) as unknown as OtelLinkInput[]
+const UNSET: Status = Object.freeze({ code: STATUS_UNSET, message: undefined })
+
 /**
  * An OTel API span over one of our spans. Spans started through the bridge (`owned`) keep their
  * OTel shape (attributes, events, links, status) and become Datadog fields at `end()`, by the
@@ -25,15 +36,20 @@ const STATUS_ERROR = 2
  * proxy: writes go straight to it and `end()` is left to its owner, as in dd-trace.
  * Never throws: a bad argument warns once and is ignored.
  */
-export class BridgeSpan implements OtelSpanApi {
+export class BridgeSpan implements OtelSpanApi, OtelSpanInput {
   readonly attributes: OtelAttributes = {}
-  readonly events: OtelEventInput[] = []
-  readonly links: OtelLinkInput[] = []
-  status: { code: 0 | 1 | 2, message: string | undefined } = { code: STATUS_UNSET, message: undefined }
+  events: OtelEventInput[] = NO_EVENTS
+  links: OtelLinkInput[] = NO_LINKS
+  status: Status = UNSET
   name: string
   ended = false
   /** LLM Observability bookkeeping of the GenAI bridge (see genai_bridge.ts). */
   genai: unknown = undefined
+  /**
+   * The full 32-hex trace id, one string per trace where the parent is a bridge span: the
+   * encoder hashes (and caches the bytes of) one string instead of one concatenation per span.
+   */
+  readonly traceId: string
   private ctx: OtelSpanContext | undefined
 
   constructor (
@@ -43,12 +59,17 @@ export class BridgeSpan implements OtelSpanApi {
     readonly kind: number,
     name: string,
     readonly scope: { name: string, version: string | undefined },
+    traceId?: string,
   ) {
     this.name = name
+    this.traceId = traceId ?? dd.trace.traceIdHigh + dd.trace.traceIdLow
   }
 
+  /** The mapping's resource attributes (OtelSpanInput): this span is its own mapping input. */
+  get resource (): OtelAttributes { return this.host.resource }
+
   spanContext (): OtelSpanContext {
-    this.ctx ??= toOtelSpanContext(this.dd.context(), (c) => this.host.decide(c))
+    this.ctx ??= toOtelSpanContext(this.dd.context(), (c) => this.host.decide(c), this.traceId)
     return this.ctx
   }
 
@@ -83,7 +104,7 @@ export class BridgeSpan implements OtelSpanApi {
       let attributes: Attributes | undefined
       if (isTimeInput(attributesOrTime)) time = attributesOrTime
       else attributes = attributesOrTime
-      this.events.push({ name: String(name), timeUnixNano: toUnixNano(time), attributes: copyAttributes(attributes) })
+      this.ownEvents().push({ name: String(name), timeUnixNano: toUnixNano(time), attributes: copyAttributes(attributes) })
     } catch (err) {
       log.internalError('otel span.addEvent', err)
     }
@@ -95,6 +116,7 @@ export class BridgeSpan implements OtelSpanApi {
     try {
       const sc = link?.context
       if (sc === undefined || typeof sc.traceId !== 'string' || typeof sc.spanId !== 'string') { warn('addLink', 'a link needs a span context'); return this }
+      if (this.links === NO_LINKS) this.links = []
       this.links.push({
         traceId: sc.traceId,
         spanId: sc.spanId,
@@ -167,35 +189,27 @@ export class BridgeSpan implements OtelSpanApi {
         if (typeof e.message === 'string') attributes['exception.message'] = e.message
         if (typeof e.stack === 'string') attributes['exception.stacktrace'] = e.stack
       }
-      if (this.owned) this.events.push({ name: 'exception', timeUnixNano: toUnixNano(time), attributes })
+      if (this.owned) this.ownEvents().push({ name: 'exception', timeUnixNano: toUnixNano(time), attributes })
       else this.dd.setError(exception)
     } catch (err) {
       log.internalError('otel span.recordException', err)
     }
   }
 
+  private ownEvents (): OtelEventInput[] {
+    if (this.events === NO_EVENTS) this.events = []
+    return this.events
+  }
+
   /** Writes the Agent's Datadog fields onto our span (see dd_mapping.ts). */
   private applyMapping (): void {
-    const ctx = this.dd.context()
-    const f = mapOtelSpan({
-      name: this.name,
-      kind: this.kind,
-      attributes: this.attributes,
-      resource: this.host.resource,
-      status: this.status,
-      events: this.events,
-      links: this.links,
-      scope: this.scope,
-      traceId: ctx.trace.traceIdHigh + ctx.trace.traceIdLow,
-    })
     const dd = this.dd
+    const f = mapOtelSpan(this, dd)
     dd.name = f.name
     dd.resource = f.resource
     dd.type = f.type
     if (f.service !== undefined) dd.service = f.service
     if (f.error === 1) dd.error = 1
-    Object.assign(dd.meta, f.meta)
-    Object.assign(dd.metrics, f.metrics)
   }
 
   private closed (): boolean {

@@ -74,18 +74,28 @@ const STATUS_TEXT: Record<number, string> = {
   501: 'Not Implemented', 502: 'Bad Gateway', 503: 'Service Unavailable', 504: 'Gateway Timeout',
 }
 
-export function mapOtelSpan (s: OtelSpanInput): DdSpanFields {
-  const get = (key: string): OtelAttrValue => s.attributes[key] ?? s.resource[key]
-  const str = (key: string): string | undefined => {
-    const v = get(key)
-    return v === undefined || v === null || v === '' ? undefined : String(v)
-  }
-  const meta: Record<string, string> = {}
-  const metrics: Record<string, number> = {}
+/** Meta keys the mapping reads back (or deletes) after writing them: see `writesInPlace`. */
+const READ_BACK = new Set(['db.name', 'error.msg', ...Object.values(HTTP_REMAP)])
+
+/**
+ * The Datadog fields of an OTel span. With `into` (the span's own meta and metrics, already
+ * holding the tracer's tags) the mapping's tags land there, overriding what they name, as if
+ * built apart and then `Object.assign`ed; they are written in place when that is provably the
+ * same (it saves two objects and a copy per span), else built apart and copied.
+ */
+export function mapOtelSpan (s: OtelSpanInput, into?: { meta: Record<string, string>, metrics: Record<string, number> }): DdSpanFields {
+  const inPlace = into !== undefined && writesInPlace(s, into.meta, into.metrics)
+  const meta: Record<string, string> = inPlace ? into.meta : {}
+  const metrics: Record<string, number> = inPlace ? into.metrics : {}
 
   // Resource attributes first, so the span's own attributes win on the same key.
-  for (const [k, v] of Object.entries(s.resource)) copyAttribute(k, v, meta, metrics, true)
-  for (const [k, v] of Object.entries(s.attributes)) copyAttribute(k, v, meta, metrics, false)
+  // Own keys only (not `for…in`): a polluted Object.prototype must not become tags.
+  const resource = s.resource
+  const rKeys = Object.keys(resource)
+  for (let i = 0; i < rKeys.length; i++) copyAttribute(rKeys[i], resource[rKeys[i]], meta, metrics, true)
+  const attributes = s.attributes
+  const aKeys = Object.keys(attributes)
+  for (let i = 0; i < aKeys.length; i++) copyAttribute(aKeys[i], attributes[aKeys[i]], meta, metrics, false)
 
   meta['span.kind'] = KIND_NAMES[s.kind] ?? 'unspecified'
   meta['otel.trace_id'] = s.traceId
@@ -97,11 +107,11 @@ export function mapOtelSpan (s: OtelSpanInput): DdSpanFields {
   }
   meta['otel.status_code'] = s.status.code === 2 ? 'Error' : s.status.code === 1 ? 'Ok' : 'Unset'
   if (s.status.message !== undefined && s.status.message !== '') meta['otel.status_description'] = s.status.message
-  const env = str('deployment.environment.name') ?? str('deployment.environment')
+  const env = str(s, 'deployment.environment.name') ?? str(s, 'deployment.environment')
   if (env !== undefined) meta.env = env
-  const version = str('service.version')
+  const version = str(s, 'service.version')
   if (version !== undefined) meta.version = version
-  const dbNamespace = str('db.namespace')
+  const dbNamespace = str(s, 'db.namespace')
   if (dbNamespace !== undefined && meta['db.name'] === undefined) meta['db.name'] = dbNamespace
 
   const error: 0 | 1 = s.status.code === 2 ? 1 : 0
@@ -132,17 +142,47 @@ export function mapOtelSpan (s: OtelSpanInput): DdSpanFields {
       return out
     }))
   }
-  if (get('analytics.event') !== undefined) metrics['_dd1.sr.eausr'] = truthy(get('analytics.event')) ? 1 : 0
+  const analytics = get(s, 'analytics.event')
+  if (analytics !== undefined) metrics['_dd1.sr.eausr'] = truthy(analytics) ? 1 : 0
+  if (into !== undefined && !inPlace) {
+    Object.assign(into.meta, meta)
+    Object.assign(into.metrics, metrics)
+  }
 
   return {
-    name: operationName(s, str),
-    resource: resourceName(s, str),
-    type: spanType(s, str),
-    service: str('service.name'),
+    name: operationName(s),
+    resource: resourceName(s),
+    type: spanType(s),
+    service: str(s, 'service.name'),
     error,
     meta,
     metrics,
   }
+}
+
+/**
+ * Whether writing straight into the span's meta and metrics gives what building apart and
+ * `Object.assign`ing would: the mapping only ever reads back or deletes a meta key it may have
+ * written itself (`db.name`, `error.msg`, the target of a numeric attribute), so the tags already
+ * there must not be among those, nor the `http.status_code` metric it reads. Resource attributes
+ * take the copy (they may write a key a numeric span attribute then deletes).
+ */
+function writesInPlace (s: OtelSpanInput, meta: Record<string, string>, metrics: Record<string, number>): boolean {
+  for (const _ in s.resource) return false
+  if (metrics['http.status_code'] !== undefined) return false
+  for (const k in meta) {
+    if (READ_BACK.has(k) || s.attributes[k] !== undefined || k.startsWith('http.request.headers.')) return false
+  }
+  return true
+}
+
+function get (s: OtelSpanInput, key: string): OtelAttrValue {
+  return s.attributes[key] ?? s.resource[key]
+}
+
+function str (s: OtelSpanInput, key: string): string | undefined {
+  const v = s.attributes[key] ?? s.resource[key]
+  return v === undefined || v === null || v === '' ? undefined : String(v)
 }
 
 function copyAttribute (key: string, v: OtelAttrValue, meta: Record<string, string>, metrics: Record<string, number>, fromResource: boolean): void {
@@ -181,77 +221,77 @@ function norm (v: string): string {
   return v.toLowerCase()
 }
 
-function operationName (s: OtelSpanInput, str: (k: string) => string | undefined): string {
-  const explicit = str('operation.name')
+function operationName (s: OtelSpanInput): string {
+  const explicit = str(s, 'operation.name')
   if (explicit !== undefined) return norm(explicit)
   const kind = s.kind
-  const method = str('http.request.method') ?? str('http.method')
+  const method = str(s, 'http.request.method') ?? str(s, 'http.method')
   if (method !== undefined) {
     if (kind === KIND_SERVER) return 'http.server.request'
     if (kind === KIND_CLIENT) return 'http.client.request'
   }
-  const db = str('db.system.name') ?? str('db.system')
+  const db = str(s, 'db.system.name') ?? str(s, 'db.system')
   if (db !== undefined && kind === KIND_CLIENT) return `${norm(db)}.query`
-  const msgSystem = str('messaging.system')
-  const msgOp = str('messaging.operation.type') ?? str('messaging.operation')
+  const msgSystem = str(s, 'messaging.system')
+  const msgOp = str(s, 'messaging.operation.type') ?? str(s, 'messaging.operation')
   if (msgSystem !== undefined && msgOp !== undefined && kind !== KIND_INTERNAL) return `${norm(msgSystem)}.${norm(msgOp)}`
-  const rpc = str('rpc.system')
+  const rpc = str(s, 'rpc.system')
   if (rpc === 'aws-api' && kind === KIND_CLIENT) {
-    const service = str('rpc.service')
+    const service = str(s, 'rpc.service')
     return service !== undefined ? `aws.${norm(service)}.request` : 'aws.client.request'
   }
   if (rpc !== undefined && kind === KIND_CLIENT) return `${norm(rpc)}.client.request`
   if (rpc !== undefined && kind === KIND_SERVER) return `${norm(rpc)}.server.request`
-  const faasProvider = str('faas.invoked_provider')
-  const faasName = str('faas.invoked_name')
+  const faasProvider = str(s, 'faas.invoked_provider')
+  const faasName = str(s, 'faas.invoked_name')
   if (faasProvider !== undefined && faasName !== undefined && kind === KIND_CLIENT) return `${norm(faasProvider)}.${norm(faasName)}.invoke`
-  const trigger = str('faas.trigger')
+  const trigger = str(s, 'faas.trigger')
   if (trigger !== undefined && kind === KIND_SERVER) return `${norm(trigger)}.invoke`
-  if (str('graphql.operation.type') !== undefined) return 'graphql.server.request'
-  const protocol = str('network.protocol.name')
+  if (str(s, 'graphql.operation.type') !== undefined) return 'graphql.server.request'
+  const protocol = str(s, 'network.protocol.name')
   if (kind === KIND_SERVER) return protocol !== undefined ? `${norm(protocol)}.server.request` : 'server.request'
   if (kind === KIND_CLIENT) return protocol !== undefined ? `${norm(protocol)}.client.request` : 'client.request'
   // The Agent's code returns the pdata kind name ("Internal"); its docs show it lower-cased.
   return KIND_NAMES[kind] ?? 'internal'
 }
 
-function resourceName (s: OtelSpanInput, str: (k: string) => string | undefined): string {
-  const explicit = str('resource.name')
+function resourceName (s: OtelSpanInput): string {
+  const explicit = str(s, 'resource.name')
   if (explicit !== undefined) return explicit
-  const method = str('http.request.method') ?? str('http.method')
+  const method = str(s, 'http.request.method') ?? str(s, 'http.method')
   if (method !== undefined) {
     const m = method === '_OTHER' ? 'HTTP' : method
-    const route = str('http.route')
+    const route = str(s, 'http.route')
     return s.kind === KIND_SERVER && route !== undefined ? `${m} ${route}` : m
   }
-  const msgOp = str('messaging.operation.type') ?? str('messaging.operation')
+  const msgOp = str(s, 'messaging.operation.type') ?? str(s, 'messaging.operation')
   if (msgOp !== undefined) {
-    const dest = str('messaging.destination') ?? str('messaging.destination.name')
+    const dest = str(s, 'messaging.destination') ?? str(s, 'messaging.destination.name')
     return dest !== undefined ? `${msgOp} ${dest}` : msgOp
   }
-  const rpcMethod = str('rpc.method')
+  const rpcMethod = str(s, 'rpc.method')
   if (rpcMethod !== undefined) {
-    const service = str('rpc.service')
+    const service = str(s, 'rpc.service')
     return service !== undefined ? `${rpcMethod} ${service}` : rpcMethod
   }
-  const gql = str('graphql.operation.type')
+  const gql = str(s, 'graphql.operation.type')
   if (gql !== undefined) {
-    const op = str('graphql.operation.name')
+    const op = str(s, 'graphql.operation.name')
     return op !== undefined ? `${gql} ${op}` : gql
   }
-  if (str('db.system.name') !== undefined || str('db.system') !== undefined) {
-    const statement = str('db.statement') ?? str('db.query.text')
+  if (str(s, 'db.system.name') !== undefined || str(s, 'db.system') !== undefined) {
+    const statement = str(s, 'db.statement') ?? str(s, 'db.query.text')
     if (statement !== undefined) return statement
   }
-  return s.name !== '' ? s.name : operationName(s, str)
+  return s.name !== '' ? s.name : operationName(s)
 }
 
-function spanType (s: OtelSpanInput, str: (k: string) => string | undefined): string {
-  const explicit = str('span.type')
+function spanType (s: OtelSpanInput): string {
+  const explicit = str(s, 'span.type')
   if (explicit !== undefined) return explicit
   if (s.kind === KIND_SERVER) return 'web'
   if (s.kind === KIND_CLIENT) {
-    const db = str('db.system.name') ?? str('db.system')
+    const db = str(s, 'db.system.name') ?? str(s, 'db.system')
     if (db === undefined) return 'http'
     const d = db.toLowerCase()
     if (SQL_SYSTEMS.has(d)) return 'sql'

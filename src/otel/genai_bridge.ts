@@ -52,7 +52,7 @@ export class GenAiLifecycle implements SpanLifecycle {
   }
 
   onStart (span: BridgeSpan, parent: Span | undefined): void {
-    const candidate = admissionKey(span.attributes) !== undefined
+    const candidate = hasAny(span.attributes) && admissionKey(span.attributes) !== undefined
     let modelCall = false
     if (candidate) {
       const r = this.map(span)
@@ -88,6 +88,8 @@ export class GenAiLifecycle implements SpanLifecycle {
   beforeFinish (span: BridgeSpan): void {
     const info = span.genai as GenAiInfo | undefined
     this.live.delete(span.dd.spanId)
+    // Most spans are not GenAI spans: the admission probe alone, not the mapping's input and result.
+    if (admissionKey(span.attributes) === undefined) return
     const r = this.map(span)
     if (!r.admitted) return
     // Decided again at the end, for spans whose GenAI attributes arrived after their start.
@@ -201,6 +203,12 @@ export class GenAiLifecycle implements SpanLifecycle {
       scope: span.scope,
     })
   }
+}
+
+/** Cheaper than probing every admission key of a span started without attributes (most are). */
+function hasAny (o: object): boolean {
+  for (const _ in o) return true
+  return false
 }
 
 function startNs (s: Span): number {

@@ -16,9 +16,9 @@ type Carrying = OtelSpanContext & { [OURS]?: SpanContext }
  * like an outbound injection: code that reads it (to propagate, or to log "sampled") must see the
  * final priority, so the decision is made then.
  */
-export function toOtelSpanContext (ctx: SpanContext, decide: (ctx: SpanContext) => number | undefined): OtelSpanContext {
+export function toOtelSpanContext (ctx: SpanContext, decide: (ctx: SpanContext) => number | undefined, traceId?: string): OtelSpanContext {
   const sc: Carrying = {
-    traceId: ctx.trace.traceIdHigh + ctx.trace.traceIdLow,
+    traceId: traceId ?? ctx.trace.traceIdHigh + ctx.trace.traceIdLow,
     spanId: ctx.spanId,
     isRemote: ctx.remote,
     get traceFlags (): number {
