@@ -159,6 +159,14 @@ test('cutString and jsonBytes agree with JSON.stringify', () => {
       assert.equal(Buffer.byteLength(kept) + removed, Buffer.byteLength(s))
     }
   }
+  // Quotes and backslashes without control characters take the counted fast path: random mixes
+  // of them with multi-byte text must still give JSON.stringify's length.
+  const alphabet = ['a', '"', '\\', 'é', '日', '🚀', ' ', '\'"\'']
+  for (let i = 0; i < 300; i++) {
+    let s = ''
+    for (let j = 0; j < 1 + (i % 40); j++) s += alphabet[Math.floor(Math.random() * alphabet.length)]
+    assert.equal(jsonBytes(s), Buffer.byteLength(JSON.stringify(s)) - 2, JSON.stringify(s))
+  }
   assert.equal(cutString('🚀🚀', 5), '🚀' + marker(4), 'a pair is taken whole or not at all')
   assert.equal(cutString('🚀🚀', 3), marker(8))
 })
