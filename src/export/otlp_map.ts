@@ -1,5 +1,5 @@
 import type { OtlpAttribute, OtlpEvent, OtlpLink, OtlpSpan, OtlpSpanKind, OtlpStatus, OtlpValue } from '../encode/otlp/otlp_types.js'
-import { SEMCONV_DOUBLE_KEYS, toSemconvAttributes, type LlmobsEventView } from '../genai/to_semconv.js'
+import { SEMCONV_DOUBLE_KEYS, toSemconvAttributes, type LlmobsEventView, type SemconvValue } from '../genai/to_semconv.js'
 import type { GenAiIO } from '../genai/types.js'
 import { ZERO_ID, type SpanData } from '../model/span_data.js'
 import type { TraceState } from '../model/trace_state.js'
@@ -169,7 +169,7 @@ function errorMessage (span: SpanData): string {
 function llmView (span: SpanData): LlmobsEventView | undefined {
   const ms = span.metaStruct?.[LLMOBS_KEY]
   if (ms === null || typeof ms !== 'object') return undefined
-  const doc = ms as { name?: unknown, session_id?: unknown, metrics?: unknown, meta?: Record<string, unknown> }
+  const doc = ms as { name?: unknown, session_id?: unknown, ml_app?: unknown, tags?: unknown, metrics?: unknown, meta?: Record<string, unknown> }
   const meta = doc.meta ?? {}
   const spanKind = meta.span as { kind?: unknown } | undefined
   const view: LlmobsEventView = {
@@ -185,10 +185,12 @@ function llmView (span: SpanData): LlmobsEventView | undefined {
   if (meta.error !== undefined) view.error = meta.error as { message?: string, type?: string }
   if (doc.metrics !== null && typeof doc.metrics === 'object') view.metrics = doc.metrics as Record<string, number>
   if (typeof doc.session_id === 'string') view.sessionId = doc.session_id
+  if (typeof doc.ml_app === 'string') view.mlApp = doc.ml_app
+  if (doc.tags !== null && typeof doc.tags === 'object') view.tags = doc.tags as Record<string, string>
   return view
 }
 
-function semconvValue (key: string, v: string | number | boolean): OtlpValue {
+function semconvValue (key: string, v: SemconvValue): OtlpValue {
   if (typeof v === 'number' && Number.isInteger(v) && !SEMCONV_DOUBLE_KEYS.has(key)) return BigInt(v)
   return v
 }

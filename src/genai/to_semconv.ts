@@ -25,9 +25,13 @@ export interface LlmobsEventView {
   toolDefinitions?: unknown[]
   sessionId?: string
   error?: { message?: string, type?: string }
+  /** The event's ml_app: semconv has no key for it, so it travels in OpenInference's `tag.tags`. */
+  mlApp?: string
+  /** The application's own tags (standard ones such as service or env excluded), `tag.tags` too. */
+  tags?: Record<string, string>
 }
 
-export type SemconvValue = string | number | boolean
+export type SemconvValue = string | number | boolean | string[]
 
 const OPERATION: Record<string, string> = {
   llm: 'chat', embedding: 'embeddings', tool: 'execute_tool', agent: 'invoke_agent', workflow: 'invoke_workflow',
@@ -90,8 +94,15 @@ export function toSemconvAttributes (ev: LlmobsEventView): Array<[string, Semcon
     put('_dd.ml_obs.metadata', json(metadata))
   }
   if (ev.error?.type !== undefined && ev.error.type !== '') put('error.type', ev.error.type)
+  const tags: string[] = []
+  if (ev.mlApp !== undefined && ev.mlApp !== '') tags.push(`ml_app:${ev.mlApp}`)
+  for (const k of Object.keys(ev.tags ?? {})) if (!STANDARD_TAGS.has(k)) tags.push(`${k}:${(ev.tags as Record<string, string>)[k]}`)
+  if (tags.length > 0) put('tag.tags', tags)
   return out
 }
+
+/** Tags every event carries that the receiving side derives itself (resource, status, session). */
+const STANDARD_TAGS: ReadonlySet<string> = new Set(['ml_app', 'service', 'env', 'version', 'source', 'language', 'error', 'error_type', 'session_id'])
 
 function ioAttributes (kind: string, ev: LlmobsEventView, put: (k: string, v: SemconvValue | undefined) => void): void {
   const input = ev.input ?? {}
