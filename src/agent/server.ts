@@ -43,6 +43,14 @@ export interface AgentServer {
 
 /** The local agent's HTTP server: plain node:http, one routing table. */
 export function createAgentServer (ctx: AgentContext): AgentServer {
+  return createTrackedServer((req, res) => handle(ctx, req, res))
+}
+
+/**
+ * A node:http server that counts its running handlers, so close() can wait for them: the agent's
+ * port and the OTLP port share it.
+ */
+export function createTrackedServer (handler: (req: IncomingMessage, res: ServerResponse) => Promise<void>): AgentServer {
   let inFlight = 0
   let waiters: Array<() => void> = []
   const settled = (): void => {
@@ -54,7 +62,7 @@ export function createAgentServer (ctx: AgentContext): AgentServer {
   }
   const server = http.createServer({ keepAliveTimeout: 5000, headersTimeout: 30_000, requestTimeout: 120_000 }, (req, res) => {
     inFlight++
-    handle(ctx, req, res).then(settled, settled)
+    handler(req, res).then(settled, settled)
   })
   // Malformed HTTP (bad request line, invalid Content-Length, ...): answer 400 if the socket allows.
   server.on('clientError', (_err, socket) => {

@@ -1,9 +1,9 @@
-import http, { type IncomingMessage, type ServerResponse } from 'node:http'
+import type { IncomingMessage, ServerResponse } from 'node:http'
 import { log } from '../../diag/logger.js'
 import type { AgentContext } from '../agent_context.js'
 import { guardHost } from '../request_guards.js'
 import { sendError, sendJson } from '../respond.js'
-import type { AgentServer } from '../server.js'
+import { createTrackedServer, type AgentServer } from '../server.js'
 import { answerOtherSignal, handleOtlpTraces } from './otlp_route.js'
 
 /** OTLP/HTTP's default port (the spec's; gRPC's 4317 is not served). */
@@ -15,28 +15,7 @@ export const OTLP_DEFAULT_PORT = 4318
  * the store with forged spans through this port either).
  */
 export function createOtlpServer (ctx: AgentContext): AgentServer {
-  let inFlight = 0
-  let waiters: Array<() => void> = []
-  const settled = (): void => {
-    inFlight--
-    if (inFlight > 0) return
-    const w = waiters
-    waiters = []
-    for (const resolve of w) resolve()
-  }
-  const server = http.createServer({ keepAliveTimeout: 5000, headersTimeout: 30_000, requestTimeout: 120_000 }, (req, res) => {
-    inFlight++
-    handle(ctx, req, res).then(settled, settled)
-  })
-  server.on('clientError', (_err, socket) => {
-    if (socket.writable) socket.end('HTTP/1.1 400 Bad Request\r\nConnection: close\r\nContent-Length: 0\r\n\r\n')
-    else socket.destroy()
-  })
-  return {
-    server,
-    inFlight: () => inFlight,
-    drained: () => inFlight === 0 ? Promise.resolve() : new Promise<void>((resolve) => { waiters.push(resolve) }),
-  }
+  return createTrackedServer((req, res) => handle(ctx, req, res))
 }
 
 async function handle (ctx: AgentContext, req: IncomingMessage, res: ServerResponse): Promise<void> {
