@@ -15,6 +15,7 @@ const QUESTIONS = [
   { title: 'OTel API: root span, 5 attributes (our bridge, full pipeline to a null agent; OTel SDK, null exporter; dd-trace\'s bridge)', file: 'subjects/otel_bridge.mjs', arg: 'root-span', subjects: ['llmobs-ts', 'otel-sdk', 'dd-trace'], unit: 'µs/op' },
   { title: 'OTel API: 10-span trace (same three)', file: 'subjects/otel_bridge.mjs', arg: 'trace-10', subjects: ['llmobs-ts', 'otel-sdk', 'dd-trace'], unit: 'µs/op' },
   { title: 'v0.4 encode, 10-span trace with a 1 KB meta_struct', file: 'subjects/encode.mjs', arg: undefined, subjects: ['llmobs-ts', 'msgpackr'], unit: 'µs/op' },
+  { title: 'OTLP encode, 10-span trace (ours vs @opentelemetry/otlp-transformer 0.223, protobuf and JSON)', file: 'subjects/otlp_encode.mjs', arg: undefined, subjects: ['llmobs-ts', 'otel', 'llmobs-ts-json', 'otel-json'], unit: 'µs/op' },
   { title: 'LLMObs: workflow wrapping an annotated llm span, 100k pairs (CPU per pair, RSS growth)', file: 'subjects/llmobs_pairs.mjs', arg: '100000', subjects: ['llmobs-ts', 'dd-trace'], unit: 'µs/pair', metric: 'cpuNsPerOp', extra: 'rssGrowthMiB', nodeArgs: ['--expose-gc'] },
 ]
 
@@ -87,6 +88,21 @@ for (const q of QUESTIONS) {
 
 // An HTTP service doing one LLM call per request: its own driver (service, provider, load).
 spawnSync(process.execPath, [join(here, 'http_service.mjs')], { stdio: 'inherit', env: { ...process.env, BENCH_RUNS: String(RUNS), BENCH_AGENT_URL: AGENT_URL } })
+
+// The local agent's OTLP intake: spans per second of CPU (agent and client in one process).
+{
+  const runs = []
+  for (let r = 0; r < RUNS; r++) {
+    const out = execFileSync(process.execPath, [join(here, 'otlp_intake.mjs')], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'], timeout: 600_000 })
+    runs.push(JSON.parse(out.trim().split('\n').pop()))
+  }
+  const cpu = runs.map((x) => x.spansPerSecCpu)
+  const wall = runs.map((x) => x.spansPerSecWall)
+  console.log('## Local agent OTLP intake (protobuf, 50 GenAI traces of 2 spans per request, file store)')
+  console.log('| spans/s on CPU | spans/s wall | target |')
+  console.log('|---|---|---|')
+  console.log(`| ${median(cpu)} (${Math.min(...cpu)}–${Math.max(...cpu)}) | ${median(wall)} | ≥ 20,000 spans/s: ${median(cpu) >= 20000 ? 'MET' : 'NOT MET'} |\n`)
+}
 
 // Instruction counts for the first four questions (and LLMObs on vs off), in their own script.
 if (process.env.BENCH_SKIP_CALLGRIND !== '1') {
