@@ -5,37 +5,16 @@
 // perf_hooks.monitorEventLoopDelay (resolution 1 ms) over the loop and the flush.
 import { monitorEventLoopDelay } from 'node:perf_hooks'
 import { agentUrl } from '../lib/null_agent.mjs'
+import { llmobsSubject } from '../lib/llmobs_subject.mjs'
 
 const [subject] = process.argv.slice(2)
 const CALLS = 100
 const PROVIDER_MS = 10
 const url = await agentUrl()
 
-let trace, annotate, flush
-if (subject === 'off') {
-  trace = (_opts, fn) => fn(undefined)
-  annotate = () => {}
-  flush = async () => {}
-} else if (subject === 'llmobs-ts') {
-  const { tracer, llmobs } = await import('../../dist/src/index.js')
-  tracer.init({ url, service: 'bench', env: 'bench' })
-  llmobs.enable({ mlApp: 'bench' })
-  trace = (opts, fn) => llmobs.trace(opts, fn)
-  annotate = (span, a) => llmobs.annotate(span, a)
-  flush = () => llmobs.flush()
-} else if (subject === 'dd-trace') {
-  Object.assign(process.env, {
-    DD_TRACE_TELEMETRY_ENABLED: 'false', DD_INSTRUMENTATION_TELEMETRY_ENABLED: 'false', DD_REMOTE_CONFIGURATION_ENABLED: 'false',
-    DD_TRACE_STARTUP_LOGS: 'false', DD_RUNTIME_METRICS_ENABLED: 'false', DD_PROFILING_ENABLED: 'false', DD_LLMOBS_AGENTLESS_ENABLED: 'false',
-  })
-  const { default: tracer } = await import('dd-trace')
-  tracer.init({ url, service: 'bench', env: 'bench', plugins: false, llmobs: { mlApp: 'bench', agentlessEnabled: false } })
-  trace = (opts, fn) => tracer.llmobs.trace(opts, fn)
-  annotate = (span, a) => tracer.llmobs.annotate(span, a)
-  flush = async () => { await tracer.llmobs.flush?.(); await new Promise((resolve) => tracer._tracer._exporter.flush(resolve)) }
-} else {
-  throw new Error(`unknown subject ${subject}`)
-}
+const { trace, annotate, flush } = subject === 'off'
+  ? { trace: (_opts, fn) => fn(undefined), annotate: () => {}, flush: async () => {} }
+  : await llmobsSubject(subject, url)
 
 // Prose-like text (spaces, punctuation, a quote and a newline per sentence) so JSON escaping
 // costs what it costs on a real prompt; 2.5 MB per call, a distinct string each time.

@@ -2,32 +2,13 @@
 // the whole pipeline to a null agent: CPU per pair and RSS growth over N pairs.
 // `node bench/subjects/llmobs_pairs.mjs <llmobs-ts|dd-trace> [pairs]`.
 import { agentUrl } from '../lib/null_agent.mjs'
+import { llmobsSubject } from '../lib/llmobs_subject.mjs'
 
 const [subject, pairsArg] = process.argv.slice(2)
 const PAIRS = Number(pairsArg ?? 100_000)
 const url = await agentUrl()
 
-let trace, annotate, flush
-if (subject === 'llmobs-ts') {
-  const { tracer, llmobs } = await import('../../dist/src/index.js')
-  tracer.init({ url, service: 'bench', env: 'bench' })
-  llmobs.enable({ mlApp: 'bench' })
-  trace = (opts, fn) => llmobs.trace(opts, fn)
-  annotate = (span, a) => llmobs.annotate(span, a)
-  flush = () => llmobs.flush()
-} else if (subject === 'dd-trace') {
-  Object.assign(process.env, {
-    DD_TRACE_TELEMETRY_ENABLED: 'false', DD_INSTRUMENTATION_TELEMETRY_ENABLED: 'false', DD_REMOTE_CONFIGURATION_ENABLED: 'false',
-    DD_TRACE_STARTUP_LOGS: 'false', DD_RUNTIME_METRICS_ENABLED: 'false', DD_PROFILING_ENABLED: 'false', DD_LLMOBS_AGENTLESS_ENABLED: 'false',
-  })
-  const { default: tracer } = await import('dd-trace')
-  tracer.init({ url, service: 'bench', env: 'bench', plugins: false, llmobs: { mlApp: 'bench', agentlessEnabled: false } })
-  trace = (opts, fn) => tracer.llmobs.trace(opts, fn)
-  annotate = (span, a) => tracer.llmobs.annotate(span, a)
-  flush = () => tracer.llmobs.flush?.()
-} else {
-  throw new Error(`unknown subject ${subject}`)
-}
+const { trace, annotate, flush } = await llmobsSubject(subject, url)
 
 const input = [{ role: 'user', content: 'What is the capital of France?' }]
 const output = [{ role: 'assistant', content: 'Paris.' }]
