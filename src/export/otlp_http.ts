@@ -3,7 +3,7 @@ import https from 'node:https'
 import { promisify } from 'node:util'
 import { gzip as gzipCb } from 'node:zlib'
 import { parseRetryAfter } from '../transport/result.js'
-import { exporterStorage } from '../trace/context_storage.js'
+import { runAsExporter } from '../trace/context_storage.js'
 import { TRACER_VERSION } from '../version.js'
 
 const gzip = promisify(gzipCb)
@@ -84,7 +84,7 @@ export class OtlpHttpClient {
   private post (body: Buffer, contentType: string, gzipped: boolean, timeoutMs: number): Promise<OtlpHttpResult> {
     // Final: a retry loop running past shutdown must end, not reconnect.
     if (this.closed) return Promise.resolve({ kind: 'failed', reason: 'exporter shut down' })
-    return exporterStorage.run(true, () => new Promise<OtlpHttpResult>((resolve) => {
+    return runAsExporter(() => new Promise<OtlpHttpResult>((resolve) => {
       let settled = false
       const done = (r: OtlpHttpResult): void => {
         if (settled) return

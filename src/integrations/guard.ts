@@ -1,4 +1,4 @@
-import { AsyncLocalStorage } from 'node:async_hooks'
+import { runTracedBy, tracingIntegration } from '../trace/context_storage.js'
 
 /**
  * Which integration is already tracing the call in progress. Explicit wrapping and automatic
@@ -7,19 +7,25 @@ import { AsyncLocalStorage } from 'node:async_hooks'
  * marks the call so the inner layer passes it through. Async context rather than a flag, because
  * the AI SDK reaches the inner layer after an `await`.
  *
- * Kept on globalThis: two copies of this package in one process (say, one loaded by
- * `--import llmobs-ts/register` and one bundled) must still agree.
+ * The mark lives in the tracer's one async-context slot (its own AsyncLocalStorage would cost a
+ * property on every promise). The first copy of this package in the process publishes its pair
+ * of functions on globalThis and every later copy uses them, so two copies (say, one loaded by
+ * `--import llmobs-ts/register` and one bundled) still agree.
  */
-const KEY = Symbol.for('llmobs-ts.integrations.tracing')
-const holder = globalThis as { [KEY]?: AsyncLocalStorage<string> }
-const storage: AsyncLocalStorage<string> = holder[KEY] ??= new AsyncLocalStorage<string>()
+interface TracingMark {
+  run: <T>(integration: string, fn: () => T) => T
+  current: () => string | undefined
+}
+const KEY = Symbol.for('llmobs-ts.integrations.tracing.v2')
+const holder = globalThis as { [KEY]?: TracingMark }
+const mark: TracingMark = holder[KEY] ??= { run: runTracedBy, current: tracingIntegration }
 
 /** Runs `fn` (the provider call) marked as traced by `integration`. */
 export function runTraced<T> (integration: string, fn: () => T): T {
-  return storage.run(integration, fn)
+  return mark.run(integration, fn)
 }
 
 /** True inside a call that `integration` is already tracing further out. */
 export function isTraced (integration: string): boolean {
-  return storage.getStore() === integration
+  return mark.current() === integration
 }

@@ -1,4 +1,3 @@
-import { AsyncLocalStorage } from 'node:async_hooks'
 import { inspect } from 'node:util'
 import { DEFAULTS } from '../config/defaults.js'
 import { defaultMlApp, resolveLlmobsConfig, type LlmobsOptions, type SpoolConfig } from '../config/llmobs_config.js'
@@ -8,6 +7,7 @@ import { getTracer } from '../root/global_tracer.js'
 import { hexToDecimal, randomId64, traceIdHigh } from '../model/ids.js'
 import { Span } from '../trace/span.js'
 import type { SpanContext } from '../trace/span_context.js'
+import { activeAnnotations, activeLlmobsSpan as llmobsSpanHere, runWithAnnotations, runWithLlmobsSpan } from '../trace/context_storage.js'
 import type { TraceState } from '../model/trace_state.js'
 import type { Tracer } from '../root/tracer.js'
 import { writeBridgeTags } from './apm_tags.js'
@@ -73,8 +73,6 @@ export class LLMObs {
   private readonly ledgers: Ledgers = { spans: new DeliveryLedger(), evals: new DeliveryLedger('LLM Observability evaluation') }
   private retiredRetries = { spans: 0, evals: 0 }
   private spoolDir: string | undefined
-  private readonly active = new AsyncLocalStorage<Span>()
-  private readonly annotations = new AsyncLocalStorage<AnnotationContext>()
   private readonly processors: EventProcessor[] = []
   private autoChecked = false
   private removeInjectHook: (() => void) | undefined
@@ -201,7 +199,7 @@ export class LLMObs {
         // fn must run exactly once whatever happens here: the span stays a plain APM span.
         log.internalError('llmobs.trace', err)
       }
-      return this.active.run(span, () => fn(span))
+      return runWithLlmobsSpan(span, () => fn(span))
     })
   }
 
@@ -258,7 +256,7 @@ export class LLMObs {
         log.warnOnce('llmobs.annotate.span', 'llmobs.annotate(): the first argument is not a span; nothing annotated')
         return
       }
-      span ??= this.active.getStore()
+      span ??= llmobsSpanHere()
       const st = span === undefined ? undefined : getState(span)
       if (span === undefined || st === undefined) {
         log.warnOnce('llmobs.annotate.none', 'llmobs.annotate(): no LLM Observability span to annotate (pass one, or call it inside llmobs.trace()); nothing annotated')
@@ -321,19 +319,19 @@ export class LLMObs {
     }
     let merged: AnnotationContext | undefined
     try {
-      const outer = this.annotations.getStore()
+      const outer = (activeAnnotations() as AnnotationContext | undefined)
       const o = readContextOptions(options)
       merged = { tags: { ...outer?.tags, ...o.tags }, name: o.name ?? outer?.name }
     } catch (err) {
       log.internalError('llmobs.annotationContext', err)
     }
-    return merged === undefined ? fn() : this.annotations.run(merged, fn)
+    return merged === undefined ? fn() : runWithAnnotations(merged, fn)
   }
 
   /** The identity evaluations join on: `{ spanId, traceId }` of an LLMObs span (default: the active one). */
   exportSpan (span?: Span): ExportedSpan | undefined {
     try {
-      const target = span === undefined || span === null ? this.active.getStore() : (isSpan(span) ? span : undefined)
+      const target = span === undefined || span === null ? llmobsSpanHere() : (isSpan(span) ? span : undefined)
       const st = target === undefined ? undefined : getState(target)
       if (target === undefined || st === undefined) {
         log.warnOnce('llmobs.exportSpan', 'llmobs.exportSpan(): not an LLM Observability span')
@@ -447,7 +445,7 @@ export class LLMObs {
 
   /** @internal The LLMObs span active here (the bridge parents OTel GenAI spans under it). */
   activeLlmobsSpan (): Span | undefined {
-    return this.active.getStore()
+    return llmobsSpanHere()
   }
 
   /** @internal Told about every LLMObs span started (the bridge's "one call, one span" rule). */
@@ -510,9 +508,9 @@ export class LLMObs {
   private startLlmobsSpan (span: Span, opts: LlmobsTraceOptions, name: string, link?: LlmobsLink): void {
     const core = this.core
     if (core === undefined) return
-    const parentSpan = this.active.getStore()
+    const parentSpan = llmobsSpanHere()
     const parent = parentSpan !== undefined && parentSpan.traceId === span.traceId ? getState(parentSpan) : undefined
-    const ctx = this.annotations.getStore()
+    const ctx = (activeAnnotations() as AnnotationContext | undefined)
     const tags = span.trace.tags
     let traceId: string
     let parentId: string
@@ -564,7 +562,7 @@ export class LLMObs {
   /** Downstream services continue this LLMObs trace under the span that made the call. */
   private onInject (target: Span | SpanContext, trace: TraceState): Record<string, string> | undefined {
     const own = target instanceof Span ? getState(target) : undefined
-    const active = this.active.getStore()
+    const active = llmobsSpanHere()
     const span = own !== undefined ? target as Span : (active !== undefined && active.traceId === trace.traceIdLow ? active : undefined)
     const st = span === undefined ? undefined : getState(span)
     if (span === undefined || st === undefined) return undefined

@@ -1,5 +1,5 @@
 import { ROOT_CONTEXT, trace, type Context, type ContextManager } from '@opentelemetry/api'
-import { ContextFrame, spanStorage, type ContextStore } from '../trace/context_storage.js'
+import { ContextFrame, frameWithCarried, spanStorage, type ContextStore } from '../trace/context_storage.js'
 import type { Span } from '../trace/span.js'
 import { fromOtelSpanContext } from './span_context.js'
 import type { BridgeSpan } from './bridge_span.js'
@@ -23,16 +23,24 @@ export class BridgeContextManager implements ContextManager {
   active (): Context {
     const store: ContextStore = spanStorage.getStore()
     if (store === undefined) return ROOT_CONTEXT
+    let span: Span | undefined
     if (store instanceof ContextFrame) {
-      const base = store.carried as Context
-      if (store.span === undefined || this.spanOf(trace.getSpan(base)) === store.span) return base
-      // One of our spans activated inside an OTel context: that context's values stay visible.
-      return trace.setSpan(base, this.viewOf(store.span))
+      const base = store.carried as Context | undefined
+      if (base !== undefined) {
+        if (store.span === undefined || this.spanOf(trace.getSpan(base)) === store.span) return base
+        // One of our spans activated inside an OTel context: that context's values stay visible.
+        return trace.setSpan(base, this.viewOf(store.span))
+      }
+      // A frame our own layers made (LLMObs span, annotation context...): no OTel context in it.
+      span = store.span
+      if (span === undefined) return ROOT_CONTEXT
+    } else {
+      span = store
     }
-    let ctx = this.nativeContexts.get(store)
+    let ctx = this.nativeContexts.get(span)
     if (ctx === undefined) {
-      ctx = trace.setSpan(ROOT_CONTEXT, this.viewOf(store))
-      this.nativeContexts.set(store, ctx)
+      ctx = trace.setSpan(ROOT_CONTEXT, this.viewOf(span))
+      this.nativeContexts.set(span, ctx)
     }
     return ctx
   }
@@ -56,13 +64,19 @@ export class BridgeContextManager implements ContextManager {
   enable (): this { return this }
   disable (): this { return this }
 
+  /**
+   * The frame for entering `context`. What our other layers keep in the slot (the active LLMObs
+   * span, annotation context, the exporter mark) is not part of an OTel context and stays as
+   * it is here, as it did when each had its own AsyncLocalStorage.
+   */
   private frameOf (context: Context): ContextFrame {
-    if (context === undefined || context === null || typeof (context as Partial<Context>).getValue !== 'function') return new ContextFrame(undefined, undefined, ROOT_CONTEXT)
+    const here = spanStorage.getStore()
+    if (context === undefined || context === null || typeof (context as Partial<Context>).getValue !== 'function') return frameWithCarried(here, undefined, undefined, ROOT_CONTEXT)
     const otelSpan = trace.getSpan(context)
     const ours = this.spanOf(otelSpan)
-    if (ours !== undefined) return new ContextFrame(ours, undefined, context)
+    if (ours !== undefined) return frameWithCarried(here, ours, undefined, context)
     // An extracted (remote) or foreign span context: our spans started here continue its trace.
     const remote = otelSpan === undefined ? undefined : fromOtelSpanContext(otelSpan.spanContext())
-    return new ContextFrame(undefined, remote, context)
+    return frameWithCarried(here, undefined, remote, context)
   }
 }

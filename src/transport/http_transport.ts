@@ -1,6 +1,6 @@
 import http from 'node:http'
 import https from 'node:https'
-import { exporterStorage } from '../trace/context_storage.js'
+import { runAsExporter } from '../trace/context_storage.js'
 import type { AgentEndpoint } from '../config/tracer_config.js'
 import { classifyStatus, parseRetryAfter, type Transport, type TransportRequest, type TransportResult } from './result.js'
 
@@ -26,7 +26,7 @@ export class HttpTransport implements Transport {
   send (req: TransportRequest): Promise<TransportResult> {
     // Final, not retryable: a retry loop still running past a shutdown must end, not reconnect.
     if (this.closed) return Promise.resolve({ kind: 'failed', reason: 'transport closed (shutdown)' })
-    return exporterStorage.run(true, () => this.exchange(req))
+    return runAsExporter(() => this.exchange(req))
   }
 
   close (): void {
