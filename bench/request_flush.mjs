@@ -12,7 +12,7 @@
 // the latency each adds over `none`).
 //
 // node bench/request_flush.mjs            (after `npm run build`)
-// BENCH_RUNS, BENCH_REQUESTS, BENCH_CONCURRENCY override the defaults.
+// BENCH_RUNS, BENCH_REQUESTS, BENCH_CONCURRENCY, BENCH_PROVIDER_MS override the defaults.
 import http from 'node:http'
 import { spawn } from 'node:child_process'
 import { fileURLToPath } from 'node:url'
@@ -20,6 +20,10 @@ import { fileURLToPath } from 'node:url'
 const self = fileURLToPath(import.meta.url)
 const dist = new URL('../dist/src/', import.meta.url)
 const [role, ...args] = process.argv.slice(2)
+// How long the fake provider takes to answer. 0 (the default) leaves the service CPU-bound at 200
+// concurrent requests, so every mode's latency is mostly queueing; a real LLM answer takes
+// hundreds of milliseconds, under which the service has CPU to spare and what a flush adds shows.
+const PROVIDER_MS = Number(process.env.BENCH_PROVIDER_MS ?? 0)
 
 if (role === 'agent') await agentRole()
 else if (role === 'provider') await providerRole()
@@ -41,8 +45,12 @@ async function providerRole () {
   const server = http.createServer((req, res) => {
     req.resume()
     req.on('end', () => {
-      res.writeHead(200, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(answer) })
-      res.end(answer)
+      const reply = () => {
+        res.writeHead(200, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(answer) })
+        res.end(answer)
+      }
+      if (PROVIDER_MS > 0) setTimeout(reply, PROVIDER_MS)
+      else reply()
     })
   })
   server.keepAliveTimeout = 60_000
@@ -131,7 +139,7 @@ async function driver () {
   const [agentUrl, providerUrl] = await Promise.all([agent.url, provider.url])
   process.on('exit', () => { agent.child.kill(); provider.child.kill() })
   const results = Object.fromEntries(MODES.map((m) => [m, []]))
-  console.log(`node ${process.version}, ${CONCURRENCY} concurrent requests, ${REQUESTS} measured per run, ${RUNS} runs per mode, interleaved; one LLM call per request`)
+  console.log(`node ${process.version}, provider answers after ${PROVIDER_MS} ms, ${CONCURRENCY} concurrent requests, ${REQUESTS} measured per run, ${RUNS} runs per mode, interleaved; one LLM call per request`)
   for (let r = 0; r < RUNS; r++) {
     for (const mode of MODES) {
       const svc = start(['service', agentUrl, providerUrl, mode], true)
