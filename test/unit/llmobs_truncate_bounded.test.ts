@@ -157,3 +157,15 @@ test('through the SDK on both wire paths: a 2.5 MB prompt is cut with the marker
     await r.close()
   }
 })
+
+test('regions never split a surrogate pair: emoji-dense text cut at many caps keeps the longest prefix that fits', () => {
+  for (const s of ['🚀'.repeat(30_000), 'a'.repeat(5001) + '🚀'.repeat(20_000), 'x"🚀'.repeat(12_000), 'é'.repeat(4099) + '🚀'.repeat(9000)]) {
+    const json = jsonBytes(s)
+    for (let cap = 4000; cap < json; cap += 997) {
+      const { kept, removed } = cutParts(cutString(s, cap))
+      assert.ok(jsonBytes(kept) <= cap, `cap ${cap}: ${jsonBytes(kept)}`)
+      assert.ok(jsonBytes(s.slice(0, kept.length + unitsAt(s, kept.length))) > cap, `cap ${cap}: one more code point would still fit`)
+      assert.equal(Buffer.byteLength(kept) + removed, Buffer.byteLength(s))
+    }
+  }
+})
