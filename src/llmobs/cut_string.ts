@@ -60,17 +60,32 @@ ASCII_EXTRA[0x22] = ASCII_EXTRA[0x5c] = 1
 const SCRATCH_BYTES = 256 * 1024
 let scratch: Buffer | undefined
 
+let words: Int32Array | undefined
+
 /**
- * What escaping adds to an ASCII string. One native copy and a loop over bytes: several times
- * cheaper than a regex or indexOf per escape on prose, where quotes and newlines are frequent.
+ * What escaping adds to an ASCII string. One native copy, then four bytes at a time: a word
+ * with no control character, quote or backslash (most of them, even in prose) is passed over
+ * with a few integer operations. Several times cheaper than a regex or an indexOf per escape.
  */
 function asciiEscapes (s: string): number {
   const buf = scratch ??= Buffer.allocUnsafeSlow(SCRATCH_BYTES)
+  const w = words ??= new Int32Array(buf.buffer, buf.byteOffset, SCRATCH_BYTES >> 2)
   let n = 0
   for (let at = 0; at < s.length; at += SCRATCH_BYTES) {
     const piece = Math.min(SCRATCH_BYTES, s.length - at)
     buf.write(piece === s.length ? s : s.slice(at, at + piece), 0, piece, 'latin1')
-    for (let i = 0; i < piece; i++) n += ASCII_EXTRA[buf[i]]
+    const whole = piece >> 2
+    for (let i = 0; i < whole; i++) {
+      const x = w[i]
+      // Bytes are ASCII (< 0x80), so the classic "has a byte below k / equal to k" tests hold.
+      const q = x ^ 0x22222222
+      const b = x ^ 0x5c5c5c5c
+      if ((((x - 0x20202020) & ~x) | ((q - 0x01010101) & ~q) | ((b - 0x01010101) & ~b)) & 0x80808080) {
+        const j = i << 2
+        n += ASCII_EXTRA[buf[j]] + ASCII_EXTRA[buf[j + 1]] + ASCII_EXTRA[buf[j + 2]] + ASCII_EXTRA[buf[j + 3]]
+      }
+    }
+    for (let i = whole << 2; i < piece; i++) n += ASCII_EXTRA[buf[i]]
   }
   return n
 }

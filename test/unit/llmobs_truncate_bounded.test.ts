@@ -169,3 +169,17 @@ test('regions never split a surrogate pair: emoji-dense text cut at many caps ke
     }
   }
 })
+
+test('jsonBytes on ASCII counts every escape, at every position a word can hold it', () => {
+  const escapes = ['"', '\\', '\n', '\t', '\u0000', '\u001f', '\u0007', '\b', '\f', '\r', '\u000b', '!', '#', '[', ']', '~', '\u007f', ' ']
+  for (let len = 64; len < 72; len++) {
+    for (let at = 0; at < len; at++) {
+      for (const ch of escapes) {
+        const s = 'a'.repeat(at) + ch + 'b'.repeat(len - at - 1)
+        assert.equal(jsonBytes(s), Buffer.byteLength(JSON.stringify(s)) - 2, `${JSON.stringify(ch)} at ${at} of ${len}`)
+      }
+    }
+  }
+  const dense = '"\\\n\u0001ab'.repeat(100_000)
+  assert.equal(jsonBytes(dense), Buffer.byteLength(JSON.stringify(dense)) - 2)
+})
