@@ -2,6 +2,7 @@
  * String-level pieces of truncation (DESIGN §3.5): how many bytes a string costs inside JSON,
  * and how to cut one to a byte budget with the marker that says how much went.
  */
+import { rememberJoined } from '../encode/joined_strings.js'
 
 const MARKER_HEAD = '…[truncated '
 const MARKER_TAIL = ' bytes to fit the event size limit]'
@@ -114,8 +115,12 @@ export function cutString (s: string, capBytes: number, utf8Bytes?: number): str
 export function cutWithSize (s: string, capBytes: number, utf8Bytes = Buffer.byteLength(s)): Cut {
   const at = prefixEnd(s, capBytes)
   const kept = s.slice(0, at.end)
-  const tail = marker(utf8Bytes - Buffer.byteLength(kept))
-  return { text: kept + tail, bytes: at.bytes + Buffer.byteLength(tail) }
+  const keptUtf8 = Buffer.byteLength(kept)
+  const tail = marker(utf8Bytes - keptUtf8)
+  const tailUtf8 = Buffer.byteLength(tail)
+  const text = kept + tail
+  rememberJoined({ text, head: kept, tail, utf8Bytes: keptUtf8 + tailUtf8 })
+  return { text, bytes: at.bytes + tailUtf8 }
 }
 
 /**
