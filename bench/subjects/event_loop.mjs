@@ -1,14 +1,15 @@
 // Event-loop delay under big LLM events: 100 sequential LLM calls (a 10 ms wait standing in for
 // the provider) with a 2.5 MB prompt each, every span annotated with its prompt and answer, then
-// one flush. `node bench/subjects/event_loop.mjs <off|llmobs-ts|dd-trace>`; `off` runs the same
-// loop with no tracer. Prints {"maxMs", "p99Ms", "meanMs", "wallMs"} of
+// one flush. `node bench/subjects/event_loop.mjs <off|llmobs-ts|dd-trace> [calls]`; `off` runs the
+// same loop with no tracer; `calls` (default 100) lets a callgrind run count instructions per call
+// as the difference of two lengths. Prints {"maxMs", "p99Ms", "meanMs", "wallMs"} of
 // perf_hooks.monitorEventLoopDelay (resolution 1 ms) over the loop and the flush.
 import { monitorEventLoopDelay } from 'node:perf_hooks'
 import { agentUrl } from '../lib/null_agent.mjs'
 import { llmobsSubject } from '../lib/llmobs_subject.mjs'
 
-const [subject] = process.argv.slice(2)
-const CALLS = 100
+const [subject, calls] = process.argv.slice(2)
+const CALLS = calls === undefined ? 100 : Number(calls)
 const PROVIDER_MS = 10
 const url = await agentUrl()
 

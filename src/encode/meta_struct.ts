@@ -1,5 +1,6 @@
 import { log } from '../diag/logger.js'
 import type { EncodeStats } from './encode_stats.js'
+import { JOINED_MIN_UNITS, takeJoined } from './joined_strings.js'
 import type { MsgpackWriter } from './msgpack_writer.js'
 import { objectPrototypeIsClean } from './span_fields.js'
 
@@ -97,7 +98,7 @@ export function encodeMetaStructValue (value: unknown, out: MsgpackWriter, stats
 
 function encodeValue (v: unknown, out: MsgpackWriter, stats: EncodeStats, depth: number): void {
   switch (typeof v) {
-    case 'string': out.writeString(v); return
+    case 'string': writeStr(v, out); return
     case 'number': out.writeInt(v); return
     case 'boolean': out.writeBool(v); return
     case 'object':
@@ -109,6 +110,12 @@ function encodeValue (v: unknown, out: MsgpackWriter, stats: EncodeStats, depth:
     case 'function': encodePlaceholder(out, stats, PLACEHOLDER_FUNCTION); return
     default: encodePlaceholder(out, stats, PLACEHOLDER_SYMBOL)
   }
+}
+
+function writeStr (s: string, out: MsgpackWriter): void {
+  const joined = s.length >= JOINED_MIN_UNITS ? takeJoined(s) : undefined
+  if (joined !== undefined) out.writeStringParts(joined.head, joined.tail, joined.utf8Bytes)
+  else out.writeString(s)
 }
 
 function encodeObject (v: object, out: MsgpackWriter, stats: EncodeStats, depth: number, allowToJSON: boolean): void {

@@ -366,6 +366,43 @@ export class MsgpackWriter {
     }
   }
 
+  /**
+   * The string `head + tail`, whose UTF-8 length is `utf8Bytes`, written part by part: joining
+   * them (or writing the joined string) makes V8 copy the whole first.
+   */
+  writeStringParts (head: string, tail: string, utf8Bytes: number): void {
+    const header = strHeaderSize(utf8Bytes)
+    if (this.pos + header + utf8Bytes > this.cap && !this.grow(header + utf8Bytes)) return
+    const buf = this.buf
+    const start = this.pos
+    let p = start + header
+    p += buf.write(head, p, utf8Bytes, 'utf8')
+    p += buf.write(tail, p, start + header + utf8Bytes - p, 'utf8')
+    if (p !== start + header + utf8Bytes) {
+      // A length that was not the parts' (a bug of the caller): the plain path is always right.
+      this.pos = start
+      this.writeStringGeneral(head + tail)
+      return
+    }
+    this.pos = start
+    this.writeStrHeaderAt(utf8Bytes)
+    this.pos = p
+  }
+
+  private writeStrHeaderAt (bytes: number): void {
+    const buf = this.buf
+    const start = this.pos
+    if (bytes < 0x20) {
+      buf[start] = 0xa0 | bytes
+    } else if (bytes < 0x100) {
+      buf[start] = 0xd9; buf[start + 1] = bytes
+    } else if (bytes < 0x10000) {
+      buf[start] = 0xda; buf[start + 1] = bytes >>> 8; buf[start + 2] = bytes & 0xff
+    } else {
+      buf[start] = 0xdb; put32(buf, start + 1, bytes)
+    }
+  }
+
   private writeStringGeneral (s: string): void {
     const n = s.length
     // UTF-8 takes between n and 3n bytes. Guess the header for n bytes (right for ASCII, the

@@ -191,7 +191,8 @@ export class LlmobsCore implements EventOwner, HookedCore {
     if (hasProcessors || stateMayExceed(span, st, this.ctx, limit)) {
       // The limit applies to the event as sent, tags included.
       if (!tagsRendered) { event.tags = tagList(tagMap); tagsRendered = true }
-      const outcome = truncateToFit(event, limit)
+      // Without processors the event is ours, plain JSON: the walk's arithmetic is its size.
+      const outcome = truncateToFit(event, limit, !hasProcessors)
       if (outcome === 'too_large') { this.settle(this.ledgers.spans.drop(record, 'encoding_error')); return }
       if (outcome === 'truncated') {
         this.ledgers.spans.noteTruncated()

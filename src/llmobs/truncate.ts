@@ -1,5 +1,5 @@
 import { log } from '../diag/logger.js'
-import { cutString, jsonBytes, markerBound } from './cut_string.js'
+import { cutWithSize, jsonBytes, markerBound } from './cut_string.js'
 import type { LlmobsSpanEvent } from './event.js'
 import { mayExceed } from './size_gate.js'
 
@@ -9,7 +9,14 @@ import { mayExceed } from './size_gate.js'
  * small fields stay whole and the big ones share the room equally. When strings alone cannot
  * make room the bulk is structure (huge arrays, huge key counts): containers longer than K keep
  * their first K entries, K as large as fits. Past that only the identity is kept. Identity
- * fields are never cut; the result is verified by serialising it.
+ * fields are never cut. The result is verified by serialising it, unless the caller vouches
+ * that the event is plain JSON (`plain`: built by us from sanitised annotations, no processor
+ * had it), where the walk's arithmetic is exact and a second serialisation of a megabyte would
+ * only hold the event loop.
+ *
+ * Work is bounded by what is kept, not by what was given: a long string whose UTF-8 length alone
+ * puts it above the cut level is cut without measuring its JSON (its JSON is at least that
+ * long), so a 2.5 MB prompt costs one native length and the walk over the megabyte it keeps.
  */
 export type TruncateOutcome = 'fits' | 'truncated' | 'too_large'
 
@@ -31,39 +38,50 @@ const ROOT: Level = { exempt: IDENTITY, limited: false, root: true }
 const META: Level = { exempt: META_IDENTITY, limited: false, root: false }
 const INNER: Level = { exempt: new Set(), limited: true, root: false }
 
-export function truncateToFit (event: LlmobsSpanEvent, limitBytes: number): TruncateOutcome {
+export function truncateToFit (event: LlmobsSpanEvent, limitBytes: number, plain = false): TruncateOutcome {
   if (!mayExceed(event, limitBytes)) return 'fits'
   const source = event as unknown as Record<string, unknown>
-  const caches: Caches = { keys: new Map(), sizes: new Map() }
-  const whole = tally(source, Infinity, caches)
-  const before = whole.fixed + sum(whole.leaves)
+  const caches: Caches = { keys: new Map(), sizes: new Map(), lower: new Map(), exact: false }
+  let whole = tally(source, Infinity, caches)
+  let before = whole.fixed + sum(whole.leaves)
+  if (before <= limitBytes && whole.loose) {
+    // Only lower bounds say it fits: measure exactly before deciding.
+    caches.exact = true
+    whole = tally(source, Infinity, caches)
+    before = whole.fixed + sum(whole.leaves)
+  }
   if (before <= limitBytes) return 'fits'
+  const atLeast = whole.loose ? 'at least ' : ''
   const budget = limitBytes - ERRORS_RESERVE
+  const trusted = plain && !Object.prototype.hasOwnProperty.call(source, 'collection_errors')
   let stage = 'strings'
-  let done = attempt(source, whole, budget, limitBytes)
+  let done = attempt(source, whole, budget, limitBytes, trusted)
   if (done === undefined) {
+    // Structure dominates: the entry search compares sizes across walks, so they must be exact.
     stage = 'entries'
+    caches.exact = true
+    whole = tally(source, Infinity, caches)
     const fewer = largestItems(source, whole, budget, MIN_USEFUL_CAP) ?? largestItems(source, whole, budget, 0)
-    if (fewer !== undefined) done = attempt(source, fewer, budget, limitBytes)
+    if (fewer !== undefined) done = attempt(source, fewer, budget, limitBytes, trusted)
   }
   if (done === undefined) {
     stage = 'identity'
     const skeleton = skeletonOf(source)
-    done = attempt(skeleton, tally(skeleton, Infinity, caches), budget, limitBytes)
+    done = attempt(skeleton, tally(skeleton, Infinity, caches), budget, limitBytes, trusted)
   }
   if (done === undefined) {
     log.warnOnce('llmobs.truncate.identity', `an LLM Observability event's identity fields alone exceed the ${limitBytes}-byte event size limit (an event processor made them so); the event is dropped`)
     return 'too_large'
   }
   adopt(source, done.out)
-  log.warnOnce('llmobs.truncate', `an LLM Observability event of ${before} bytes was cut to ${done.bytes} to fit the ${limitBytes}-byte event size limit ` +
+  log.warnOnce('llmobs.truncate', `an LLM Observability event of ${atLeast}${before} bytes was cut to ${done.bytes} to fit the ${limitBytes}-byte event size limit ` +
     `(${done.cuts.strings} string(s) cut, ${done.cuts.dropped} array or object entries dropped, stage: ${stage}); further truncations are counted in llmobs.stats().truncated`)
   return 'truncated'
 }
 
 /** Exact JSON.stringify size of an event-like value, without serialising it. */
 export function jsonSize (value: Record<string, unknown>): number {
-  const t = tally(value, Infinity, { keys: new Map(), sizes: new Map() })
+  const t = tally(value, Infinity, { keys: new Map(), sizes: new Map(), lower: new Map(), exact: true })
   return t.fixed + sum(t.leaves)
 }
 
@@ -71,30 +89,57 @@ export function jsonSize (value: Record<string, unknown>): number {
  * One walk's measurements. `leaves` are the JSON bytes of the strings that could be cut. The
  * caches live for one truncation, across its walks: JSON sizes of long strings (scanning
  * megabytes again per walk would dominate) and Object.keys (on objects with many keys it costs
- * more than the rest of the walk).
+ * more than the rest of the walk). Long strings not measured yet count by `lower`, their UTF-8
+ * length, a lower bound of their JSON size (`exact` off); a string the cut level leaves whole is
+ * measured before the level is final.
  */
-interface Caches { keys: Map<object, string[]>, sizes: Map<string, number> }
-interface Tally { items: number, fixed: number, leaves: number[], longest: number, caches: Caches }
-interface Rebuild { items: number, cap: number, caches: Caches, cuts: Cuts }
+interface Caches { keys: Map<object, string[]>, sizes: Map<string, number>, lower: Map<string, number>, exact: boolean }
+/** `loose`: some leaves are lower bounds (long strings not measured). */
+interface Tally { items: number, fixed: number, leaves: number[], longest: number, caches: Caches, loose: boolean }
+/** `bytes`: the JSON size of the rebuilt value, kept exact as strings are cut. */
+interface Rebuild { items: number, cap: number, caches: Caches, cuts: Cuts, bytes: number }
 interface Cuts { strings: number, dropped: number }
 interface Done { out: Record<string, unknown>, bytes: number, cuts: Cuts }
 
 /** Strings at least this long have their JSON size measured once per truncation. */
 const LONG_STRING = 4096
 
-function attempt (source: Record<string, unknown>, t: Tally, budget: number, limitBytes: number): Done | undefined {
-  const cap = capFor(t, budget)
+function attempt (source: Record<string, unknown>, t0: Tally, budget: number, limitBytes: number, trusted: boolean): Done | undefined {
+  const { t, cap } = settleLevel(source, t0, budget)
   if (cap < 0) return undefined
-  const r: Rebuild = { items: t.items, cap, caches: t.caches, cuts: { strings: 0, dropped: 0 } }
+  const r: Rebuild = { items: t.items, cap, caches: t.caches, cuts: { strings: 0, dropped: 0 }, bytes: t.fixed + sum(t.leaves) }
   const out = rebuildObject(source, ROOT, r)
   const copy = out === source ? { ...source } : out
   const errors = copy.collection_errors
   if (!Array.isArray(errors)) copy.collection_errors = [TRUNCATED_IO]
   else if (!errors.includes(TRUNCATED_IO)) copy.collection_errors = [...errors, TRUNCATED_IO]
-  // The walk's arithmetic is exact for plain JSON; serialising once proves it for anything a
-  // processor may have put in (getters, toJSON), and is what the guarantee rests on.
-  const bytes = Buffer.byteLength(JSON.stringify(copy))
+  // The walk's arithmetic is exact for plain JSON; for anything a processor may have put in
+  // (getters, toJSON) serialising once proves it, and is what the guarantee rests on.
+  const bytes = trusted ? r.bytes + ERRORS_SUFFIX_BYTES : Buffer.byteLength(JSON.stringify(copy))
   return bytes <= limitBytes ? { out: copy, bytes, cuts: r.cuts } : undefined
+}
+
+/** What `collection_errors` adds to an event that had none. */
+const ERRORS_SUFFIX_BYTES = Buffer.byteLength(`,"collection_errors":["${TRUNCATED_IO}"]`)
+
+/**
+ * The cut level with every string it leaves whole measured exactly. A string counted by its
+ * lower bound that still lies above the level is cut whatever its exact size (the exact size
+ * is larger): only those under it are measured, and the level computed again, lower or equal.
+ */
+function settleLevel (source: Record<string, unknown>, t: Tally, budget: number): { t: Tally, cap: number } {
+  for (;;) {
+    const cap = capFor(t, budget)
+    if (cap < 0 || !t.loose) return { t, cap }
+    let measured = false
+    for (const [s, lower] of t.caches.lower) {
+      if (lower - markerBound(lower) > cap || t.caches.sizes.has(s)) continue
+      t.caches.sizes.set(s, jsonBytes(s))
+      measured = true
+    }
+    if (!measured) return { t, cap }
+    t = tally(source, t.items, t.caches)
+  }
 }
 
 /**
@@ -157,7 +202,7 @@ function capFor (t: Tally, budget: number): number {
 // order): the rebuild cuts exactly the strings the measure counted as cut.
 
 function tally (source: Record<string, unknown>, items: number, caches: Caches): Tally {
-  const t: Tally = { items, fixed: 0, leaves: [], longest: 0, caches }
+  const t: Tally = { items, fixed: 0, leaves: [], longest: 0, caches, loose: false }
   measureObject(source, ROOT, t)
   return t
 }
@@ -207,6 +252,7 @@ function measureTags (tags: unknown[], t: Tally): void {
 
 function measureString (s: string, t: Tally, around: number): void {
   const j = sizeOf(s, t.caches)
+  if (s.length >= LONG_STRING && !t.caches.sizes.has(s)) t.loose = true
   t.fixed += around
   if (j > markerBound(j)) t.leaves.push(j)
   else t.fixed += j
@@ -269,14 +315,25 @@ function cutIfOver (s: string, r: Rebuild): string {
   const j = sizeOf(s, r.caches)
   if (j - markerBound(j) <= r.cap) return s
   r.cuts.strings++
-  return cutString(s, r.cap)
+  const cut = cutWithSize(s, r.cap, s.length >= LONG_STRING ? utf8Of(s, r.caches) : undefined)
+  r.bytes += cut.bytes - j
+  return cut.text
 }
 
+/** JSON size of `s`; for a long string not measured yet, its lower bound unless `exact`. */
 function sizeOf (s: string, caches: Caches): number {
   if (s.length < LONG_STRING) return jsonBytes(s)
   let j = caches.sizes.get(s)
-  if (j === undefined) caches.sizes.set(s, j = jsonBytes(s))
+  if (j !== undefined) return j
+  if (!caches.exact) return utf8Of(s, caches)
+  caches.sizes.set(s, j = jsonBytes(s))
   return j
+}
+
+function utf8Of (s: string, caches: Caches): number {
+  let n = caches.lower.get(s)
+  if (n === undefined) caches.lower.set(s, n = Buffer.byteLength(s))
+  return n
 }
 
 /** The last resort: identity, name, kind, session and the reserved tags, nothing else. */
