@@ -5,13 +5,17 @@
 // spans/s on CPU is a lower bound for the agent alone. Target (issue 13): >= 20,000 spans/s.
 //
 // node bench/otlp_intake.mjs [requests] [tracesPerRequest]   (after `npm run build`)
+// Instructions per span: run it under callgrind for two request counts and take the difference
+// (BENCH_DIST: another build's dist directory, absolute, for a before/after pair).
 import http from 'node:http'
 import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { randomBytes } from 'node:crypto'
-import { startAgent } from '../dist/src/agent/start_agent.js'
-import { encodeTracesRequest } from '../dist/src/encode/otlp/index.js'
+
+const dist = process.env.BENCH_DIST ?? '../dist'
+const { startAgent } = await import(`${dist}/src/agent/start_agent.js`)
+const { encodeTracesRequest } = await import(`${dist}/src/encode/otlp/index.js`)
 
 const REQUESTS = Number(process.argv[2] ?? 40)
 const TRACES = Number(process.argv[3] ?? 50)

@@ -32,7 +32,7 @@ export function traceEvents (i, nowMs) {
     }
     return {
       traceId, spanId, parentId: parent === 'undefined' ? null : parent, name, kind, mlApp: 'bench', status: 'ok',
-      startNs: (startNs + BigInt(offsetMs) * 1_000_000n).toString(), duration: ev.duration, path: 'evp', event: JSON.stringify(ev),
+      startNs: (startNs + BigInt(offsetMs) * 1_000_000n).toString(), duration: ev.duration, path: 'evp', event: JSON.stringify(ev), doc: ev,
     }
   }
   const root = String(i * 4 + 1)

@@ -28,10 +28,11 @@ export const MODEL_KINDS = new Set(['llm', 'embedding'])
 /** Full-text body cap per span: enough for any realistic message, bounded for giant documents. */
 const MAX_TEXT = 64 * 1024
 
-export function deriveColumns (eventText: string, kind: string | null, startNs: string, prices: PriceTable): Derived {
+/** `event`: the event's JSON text, or the object it parses to (NewSpan.doc). */
+export function deriveColumns (event: unknown, kind: string | null, startNs: string, prices: PriceTable): Derived {
   let ev: Record<string, unknown>
   try {
-    const parsed = JSON.parse(eventText) as unknown
+    const parsed = typeof event === 'string' ? JSON.parse(event) as unknown : event
     ev = isObj(parsed) ? parsed : {}
   } catch {
     ev = {}
@@ -139,6 +140,7 @@ function str (v: unknown): string | null {
   return typeof v === 'string' && v !== '' ? v : null
 }
 
+/** `+ 0`: -0 as 0, as it is after a JSON round trip (a parsed `-0` is -0, its text "0"). */
 function num (v: unknown): number | undefined {
-  return typeof v === 'number' && Number.isFinite(v) && v >= 0 ? v : undefined
+  return typeof v === 'number' && Number.isFinite(v) && v >= 0 ? v + 0 : undefined
 }

@@ -66,6 +66,8 @@ function checkEvent (ev: unknown, path: ArrivalPath, where: string): NewSpan {
     duration: Number(duration),
     path,
     event: JSON.stringify(ev),
+    // Parsed from the request's JSON: what parsing `event` would give again.
+    doc: ev,
   }
 }
 

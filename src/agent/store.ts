@@ -3,8 +3,8 @@ import { dirname } from 'node:path'
 import { COUNTER_NAMES, type CounterName, type Counters, zeroCounters } from './counters.js'
 import { openDatabase, type SqliteDatabase, type SqliteStatement } from './sqlite.js'
 import { PriceTable, shippedPrices } from './prices.js'
-import { deriveColumns } from './span_derive.js'
-import { Rollups } from './store_rollups.js'
+import { type Derived, deriveColumns } from './span_derive.js'
+import { Rollups, type SpanCols } from './store_rollups.js'
 import { SCHEMA, migrate } from './store_schema.js'
 import { StoreQueries } from './store_queries.js'
 
@@ -25,6 +25,11 @@ export interface NewSpan {
   path: ArrivalPath
   /** The span event as the intake sees it, as JSON text. */
   event: string
+  /**
+   * The same event as an object, when its producer has one: what `JSON.parse(event)` gives
+   * (no undefined, bigint or non-finite values), so the store need not parse it again.
+   */
+  doc?: unknown
 }
 
 /** Summary of one APM chunk as the agent saw it (kept or dropped by sampling). */
@@ -71,6 +76,42 @@ const DERIVED_COLUMNS = 'start_int, is_root, session_id, model_name, model_provi
 /** A root span: no parent, or the placeholders tracers send for none. */
 function isRoot (parentId: string | null): number {
   return parentId === null || parentId === 'undefined' || parentId === '' || parentId === '0' ? 1 : 0
+}
+
+/**
+ * A stored span's rollup columns as SQLite gives them back (numbers as bound, start_int as
+ * decimal text); undefined when a text is not well-formed UTF-16: better-sqlite3 stores a lone
+ * surrogate as bytes that read back as other characters, so that trace is read back instead.
+ */
+function spanCols (s: NewSpan, d: Derived, isRoot: number, id: number | bigint): SpanCols | undefined {
+  if (!wellFormed(s.spanId) || !wellFormed(s.name) || !wellFormed(s.status) || !wellFormed(s.mlApp) || !wellFormed(s.kind) ||
+    !wellFormed(d.sessionId) || !wellFormed(d.modelName) || !wellFormed(d.usageSource)) return undefined
+  return {
+    id: Number(id),
+    span_id: s.spanId,
+    name: s.name,
+    status: s.status,
+    duration: s.duration,
+    ml_app: s.mlApp,
+    session_id: d.sessionId,
+    is_root: isRoot,
+    start: d.startInt.toString(),
+    kind: s.kind,
+    model_name: d.modelName,
+    input_tokens: d.inputTokens,
+    output_tokens: d.outputTokens,
+    total_tokens: d.totalTokens,
+    cost_usd: d.costUsd,
+    priced: d.priced,
+    path: s.path,
+    usage_source: d.usageSource,
+  }
+}
+
+interface WellFormed { isWellFormed: () => boolean }
+
+function wellFormed (v: string | null): boolean {
+  return v === null || (v as unknown as WellFormed).isWellFormed()
 }
 
 export function newBatch (): Batch {
@@ -257,16 +298,25 @@ export class Store {
     let duplicates = 0
     let evaluationDuplicates = 0
     const touched = new Set<string>()
+    // The rollup columns of the spans stored here, by trace: a new trace's row is made from them.
+    const fresh = new Map<string, SpanCols[] | null>()
     for (const s of batch.spans) {
-      const d = deriveColumns(s.event, s.kind, s.startNs, this.prices)
+      const d = deriveColumns(s.doc ?? s.event, s.kind, s.startNs, this.prices)
+      const root = isRoot(s.parentId)
       const r = this.insertSpan.run(s.traceId, s.spanId, s.parentId, s.name, s.kind, s.mlApp, s.status, s.startNs,
-        s.duration, s.path, now, d.startInt, isRoot(s.parentId), d.sessionId, d.modelName, d.modelProvider,
+        s.duration, s.path, now, d.startInt, root, d.sessionId, d.modelName, d.modelProvider,
         d.inputTokens, d.outputTokens, d.totalTokens, d.usageSource, d.costUsd, d.priced, d.errorMessage, d.errorType)
       if (r.changes === 0) { duplicates++; continue }
       this.insertEvent.run(r.lastInsertRowid, s.event)
       this.insertFts.run(r.lastInsertRowid, d.text)
       this.spanRows++
       touched.add(s.traceId)
+      const cols = spanCols(s, d, root, r.lastInsertRowid)
+      const list = fresh.get(s.traceId)
+      // null: a span of the trace could not be given as stored; its spans are read back.
+      if (cols === undefined) fresh.set(s.traceId, null)
+      else if (list === undefined) fresh.set(s.traceId, [cols])
+      else list?.push(cols)
     }
     for (const c of batch.chunks) {
       this.insertChunk.run(c.traceId, c.rootName, c.service, c.priority ?? null, c.kept ? 1 : 0, c.spanCount,
@@ -280,7 +330,7 @@ export class Store {
     if (touched.size > 0) {
       this.seq++
       this.setSeq.run(this.seq)
-      this.rollups.refresh(touched, this.seq)
+      this.rollups.refresh(touched, this.seq, fresh)
     }
     for (const name of Object.keys(batch.counts) as CounterName[]) {
       const n = batch.counts[name] ?? 0

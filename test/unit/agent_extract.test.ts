@@ -86,6 +86,8 @@ test('EVP envelopes: list or single object; events checked; stored as received',
   assert.equal(one.length, 1)
   assert.deepEqual({ ...one[0], event: JSON.parse(one[0].event) as unknown }, {
     traceId: 'abc', spanId: '12', parentId: null, name: 'n', kind: 'agent', mlApp: 'x', status: 'ok', startNs: '5', duration: 6, path: 'evp', event: ev,
+    // The parsed event rides along (the store derives its columns from it instead of parsing again).
+    doc: ev,
   })
   assert.equal(spansFromEnvelopes([{ spans: [ev, ev] }, { spans: [] }], 'agentless').length, 2)
   assert.equal(spansFromEnvelopes([], 'evp').length, 0)

@@ -90,7 +90,19 @@ export function llmobsEvent (m: GenAiMapped, span: OtlpSpan, res: ResourceFacts,
     startNs,
     duration,
     path: 'otlp',
-    event: JSON.stringify(event, (_k, v: unknown) => typeof v === 'bigint' ? Number(v) : v),
+    event: eventJson(event),
+  }
+}
+
+/**
+ * The mapping gives JSON values only; a bigint that slipped through would make JSON.stringify
+ * throw, so it becomes a number then. (A replacer on every call would run JS for every key.)
+ */
+function eventJson (event: Record<string, unknown>): string {
+  try {
+    return JSON.stringify(event)
+  } catch {
+    return JSON.stringify(event, (_k, v: unknown) => typeof v === 'bigint' ? Number(v) : v)
   }
 }
 
