@@ -67,6 +67,7 @@ const K_TYPE = key('type')
 const K_METRICS = key('metrics')
 const K_META_STRUCT = key('meta_struct')
 const TWO_32 = 4294967296
+const OTEL_TRACE_ID = 'otel.trace_id'
 
 // Spans of a chunk share their trace id, and siblings their parent id: parse them once per run.
 let lastTraceId: unknown
@@ -209,7 +210,10 @@ function writeMeta (meta: Record<string, unknown>, out: MsgpackWriter, stats: En
         if (v === undefined) continue
       }
       out.writeStringCached(k)
-      out.writeStringCached(v as string)
+      // The OTel bridge's full trace id is new on every trace: caching it would cost a miss, an
+      // arena copy and a map insert per span, and push repeated strings out of the cache.
+      if ((v as string).length === 32 && k === OTEL_TRACE_ID) out.writeString(v as string)
+      else out.writeStringCached(v as string)
       count++
     }
   } catch {

@@ -14,8 +14,6 @@ import { fromOtelSpanContext } from './span_context.js'
  * The OTel view of one of our spans (bridge span, or proxy once asked for), kept on the span: a
  * WeakMap entry per span cost a third of a span's time, most of it in the GC's ephemeron work.
  */
-const VIEW = Symbol('llmobs-ts.otelView')
-type Viewed = Span & { [VIEW]?: BridgeSpan }
 
 const NO_OPTIONS: OtelSpanOptions = Object.freeze({})
 
@@ -69,7 +67,7 @@ export class OtelBridge implements BridgeHost {
   }
 
   bridgeSpanOf (span: Span): BridgeSpan | undefined {
-    const v = (span as Viewed)[VIEW]
+    const v = span.otelView as BridgeSpan | undefined
     return v !== undefined && v.host === this ? v : undefined
   }
 
@@ -78,7 +76,7 @@ export class OtelBridge implements BridgeHost {
     let v = this.bridgeSpanOf(span)
     if (v === undefined) {
       v = new BridgeSpan(span, this, false, 0, span.name, { name: 'llmobs-ts', version: undefined })
-      ;(span as Viewed)[VIEW] = v
+      span.otelView = v
     }
     return v
   }
@@ -101,13 +99,13 @@ export class OtelBridge implements BridgeHost {
       // OTLP export: spans we started go out as the OTel spans they were (name, kind, attributes).
       if (tracer.otlp !== undefined && this.viewsFor !== tracer) {
         this.viewsFor = tracer
-        tracer.otlp.setViewLookup((s) => { const v = (s as Viewed)[VIEW]; return v !== undefined && v.owned && v.host === this ? v : undefined })
+        tracer.otlp.setViewLookup((s) => { const v = (s as Span).otelView as BridgeSpan | undefined; return v !== undefined && v.owned && v.host === this ? v : undefined })
       }
       const dd = tracer.startSpan(spanName === '' ? 'otel.span' : spanName, { childOf: parent, startTime })
       // A child of a bridge span shares its trace id string (see BridgeSpan.traceId).
       const above = parent instanceof Span ? this.bridgeSpanOf(parent) : undefined
       const span = new BridgeSpan(dd, this, true, kind, spanName, scope, above !== undefined && above.dd.trace === dd.trace ? above.traceId : undefined)
-      ;(dd as Viewed)[VIEW] = span
+      dd.otelView = span
       if (o.attributes !== undefined) span.setAttributes(o.attributes)
       if (Array.isArray(o.links)) span.addLinks(o.links)
       const parentSpan = parent instanceof Span ? parent : undefined

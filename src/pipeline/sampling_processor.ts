@@ -21,8 +21,12 @@ export class SamplingProcessor implements ChunkProcessor {
     if (pending !== undefined) {
       // The _psr metrics describe the decision: they go out once, on the chunk where it was made.
       trace.pendingMetrics = undefined
-      const target = trace.localRoot !== undefined && chunk.spans.includes(trace.localRoot) ? trace.localRoot : first
-      for (const k of Object.keys(pending)) target.metrics[k] = pending[k]
+      // A complete chunk has its local root first already (the aggregator moved it): no search.
+      const root = trace.localRoot
+      const target = root !== undefined && (first === root || chunk.spans.includes(root)) ? root : first
+      const metrics = target.metrics
+      // The sampler's own object (no prototype keys of its own making), read without a keys array.
+      for (const k in pending) if (Object.hasOwn(pending, k)) metrics[k] = pending[k]
     }
     return chunk
   }

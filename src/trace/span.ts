@@ -33,6 +33,11 @@ export class Span implements SpanData {
   metaStruct: Record<string, unknown> | undefined = undefined
   /** @internal LLM Observability's per-span state (owned by src/llmobs; undefined on other spans). */
   llmobs: unknown = undefined
+  /**
+   * @internal The OTel bridge's view of this span (owned by src/otel). A field declared here, not
+   * a symbol added later: every span keeps one hidden class, so the pipeline stays monomorphic.
+   */
+  otelView: unknown = undefined
 
   /** @internal Shared per-trace state (ids, sampling, aggregation). */
   readonly trace: TraceState
