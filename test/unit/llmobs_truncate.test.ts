@@ -3,6 +3,7 @@ import assert from 'node:assert/strict'
 import { log } from '../../src/diag/logger.js'
 import { DEFAULTS } from '../../src/config/defaults.js'
 import type { LlmobsSpanEvent } from '../../src/llmobs/event.js'
+import { bytesOf, ERRORS_SUFFIX, event, MARKER_RE, type Wire } from '../helpers/truncation_fixtures.js'
 import { cutString, jsonBytes, marker } from '../../src/llmobs/cut_string.js'
 import { jsonSize, truncateToFit } from '../../src/llmobs/truncate.js'
 import { stateMayExceed } from '../../src/llmobs/size_gate.js'
@@ -16,30 +17,7 @@ log.configure({ sink: () => {} })
 
 const LIMIT = DEFAULTS.llmobs.eventSizeLimit
 const MB = 1024 * 1024
-/** What truncation adds after the cut: the room it keeps for it is 64 bytes. */
-const ERRORS_SUFFIX = Buffer.byteLength(',"collection_errors":["truncated_io"]')
-const MARKER_RE = /…\[truncated (\d+) bytes to fit the event size limit\]$/
 
-type Wire = Record<string, any>
-
-function event (meta: Record<string, unknown> = {}, extra: Record<string, unknown> = {}): LlmobsSpanEvent {
-  return {
-    start_ns: '1700000000123456789',
-    trace_id: '6567f4a500000000a1b2c3d4e5f60718',
-    span_id: '1234567890123',
-    parent_id: 'undefined',
-    name: 'chat',
-    duration: 42_000,
-    status: 'ok',
-    meta: { span: { kind: 'llm' }, ...meta },
-    metrics: { input_tokens: 3 },
-    tags: ['language:javascript', 'ml_app:app', 'service:svc'],
-    _dd: { span_id: '1234567890123', trace_id: '6567f4a5000000000000000000000abc', apm_trace_id: '6567f4a5000000000000000000000abc' },
-    ...extra,
-  } as LlmobsSpanEvent
-}
-
-const bytesOf = (e: unknown): number => Buffer.byteLength(JSON.stringify(e))
 const identity = (e: Wire): unknown[] => [e.start_ns, e.trace_id, e.span_id, e.parent_id, e.duration, e.status, e._dd, e.meta?.span]
 
 /** The cut string's kept prefix and the byte count its marker carries. */

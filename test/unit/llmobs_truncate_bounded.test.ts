@@ -3,6 +3,7 @@ import assert from 'node:assert/strict'
 import { log } from '../../src/diag/logger.js'
 import { DEFAULTS } from '../../src/config/defaults.js'
 import type { LlmobsSpanEvent } from '../../src/llmobs/event.js'
+import { bytesOf, ERRORS_SUFFIX, event, MARKER_RE, type Wire } from '../helpers/truncation_fixtures.js'
 import { cutString, jsonBytes } from '../../src/llmobs/cut_string.js'
 import { truncateToFit } from '../../src/llmobs/truncate.js'
 import { closeRigs, rig } from '../helpers/llmobs_setup.js'
@@ -17,32 +18,10 @@ log.configure({ sink: () => {} })
 
 const LIMIT = DEFAULTS.llmobs.eventSizeLimit
 const MB = 1024 * 1024
-const ERRORS_SUFFIX = Buffer.byteLength(',"collection_errors":["truncated_io"]')
-const MARKER_RE = /…\[truncated (\d+) bytes to fit the event size limit\]$/
 const SENTENCE = 'The quick brown fox jumps over the lazy dog, "again" and again; numbers 0123456789.\n'
 /** Prose as the event-loop benchmark sends it: quotes and a newline per sentence. */
 const PROSE = SENTENCE.repeat(Math.ceil(2.5e6 / SENTENCE.length)).slice(0, 2.5e6)
 
-type Wire = Record<string, any>
-
-function event (meta: Record<string, unknown> = {}, extra: Record<string, unknown> = {}): LlmobsSpanEvent {
-  return {
-    start_ns: '1700000000123456789',
-    trace_id: '6567f4a500000000a1b2c3d4e5f60718',
-    span_id: '1234567890123',
-    parent_id: 'undefined',
-    name: 'chat',
-    duration: 42_000,
-    status: 'ok',
-    meta: { span: { kind: 'llm' }, ...meta },
-    metrics: { input_tokens: 3 },
-    tags: ['language:javascript', 'ml_app:app', 'service:svc'],
-    _dd: { span_id: '1234567890123', trace_id: '6567f4a5000000000000000000000abc', apm_trace_id: '6567f4a5000000000000000000000abc' },
-    ...extra,
-  } as LlmobsSpanEvent
-}
-
-const bytesOf = (e: unknown): number => Buffer.byteLength(JSON.stringify(e))
 
 function cutParts (s: string): { kept: string, removed: number } {
   const m = MARKER_RE.exec(s)
